@@ -1,0 +1,55 @@
+# puhui — the two commands: `make demo` and `make test`. Everything else is a helper of theirs.
+SHELL := /bin/bash
+PY ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_PYTHON_DOWNLOADS := never
+PORT ?= 8000
+PYTEST := $(VENV)/bin/pytest
+
+.PHONY: demo test venv venv-runtime system-deps lint test-sqlite test-postgres test-e2e messages bench clean
+
+## make demo — fresh machine to a running demo: install, migrate, load the Lanxi demo, serve on 127.0.0.1:$(PORT)
+demo: venv-runtime
+	PORT=$(PORT) $(VENV)/bin/puhui demo
+
+## make test — lint, the suite on SQLite and on a throw-away PostgreSQL, and the browser tests
+test: system-deps venv lint test-sqlite test-postgres test-e2e
+	@echo "make test: all stages passed"
+
+$(UV):
+	$(PY) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+venv: $(UV)
+	$(UV) sync --frozen --python $(PY) --quiet
+
+venv-runtime: $(UV)
+	$(UV) sync --frozen --python $(PY) --no-dev --inexact --quiet
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	PUHUI_VAR_DIR=$$(mktemp -d) $(VENV)/bin/puhui makemigrations --check --dry-run >/dev/null
+
+test-sqlite: venv
+	$(PYTEST) -m "not e2e" -n 2 -q
+
+test-postgres: venv system-deps
+	bash scripts/with-postgres.sh $(PYTEST) -m "not e2e" -n 2 -q
+
+test-e2e: venv system-deps
+	$(PYTEST) -m e2e -q tests/e2e
+
+## make messages — refresh the zh-hans catalogue after changing user-facing strings
+messages: venv
+	cd src/puhui && ../../$(VENV)/bin/puhui makemessages -l zh_Hans --no-obsolete && ../../$(VENV)/bin/puhui compilemessages
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .ruff_cache

@@ -1,0 +1,35 @@
+"""Reads of platform-wide state."""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from puhui.core.models import ApiToken, BusinessDate
+
+
+def business_date_current() -> datetime.date:
+    """The current 营业日. The first read on an empty database starts it at today's date."""
+    row = BusinessDate.objects.filter(pk=BusinessDate.SINGLETON_PK).first()
+    if row is not None:
+        return row.business_date
+    try:
+        with transaction.atomic():
+            row = BusinessDate.objects.create(business_date=timezone.localdate())
+    except IntegrityError:  # another request created it first
+        row = BusinessDate.objects.get(pk=BusinessDate.SINGLETON_PK)
+    return row.business_date
+
+
+def api_token_user(raw_token: str):
+    """The active user behind a bearer token, or None (unknown, expired, revoked, user inactive)."""
+    from puhui.core.tokens import token_hash
+
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=token_hash(raw_token), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    return token

@@ -1,0 +1,59 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from puhui.org.models import Bank, Branch, Grid, Township, User, Village
+
+
+@admin.register(Bank)
+class BankAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "city_name"]
+
+
+class TownshipInline(admin.TabularInline):
+    model = Township
+    fields = ["code", "name"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Branch)
+class BranchAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "bank"]
+    search_fields = ["code", "name"]
+    inlines = [TownshipInline]
+
+
+@admin.register(Township)
+class TownshipAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "branch"]
+    list_filter = ["branch"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Village)
+class VillageAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "township", "is_rural", "registered_population", "registered_households"]
+    list_filter = ["is_rural", "township"]
+    search_fields = ["code", "name"]
+    list_select_related = ["township"]
+
+
+@admin.register(Grid)
+class GridAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "village", "account_manager"]
+    search_fields = ["code", "name", "village__name"]
+    list_select_related = ["village", "account_manager"]
+    autocomplete_fields = ["village", "account_manager"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "full_name", "branch", "is_active", "is_staff"]
+    list_filter = ["groups", "branch", "is_active", "is_staff"]
+    search_fields = ["username", "full_name"]
+    autocomplete_fields = ["branch", "village"]
+    fieldsets = [
+        *BaseUserAdmin.fieldsets,
+        (_("Bank organisation"), {"fields": ["full_name", "branch", "village"]}),
+    ]
