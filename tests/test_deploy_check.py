@@ -7,7 +7,9 @@ import sys
 
 def test_check_deploy_is_clean_in_production(tmp_path):
     env = {
-        **os.environ,
+        **{
+            k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+        },  # set by the e2e conftest
         "PUHUI_ENV": "production",
         "PUHUI_SECRET_KEY": "p" * 20 + "Q9_-" * 12,
         "PUHUI_ALLOWED_HOSTS": "puhui.example.cn",

@@ -37,7 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "rules.apps.AutodiscoverRulesConfig",
-    "axes",
+    "puhui.web.apps.LockoutAppConfig",
     "auditlog",
     "ninja",
     "puhui.core",

@@ -153,7 +153,7 @@ def demo_accounts_reset(*, password: str) -> list[DemoAccount]:
     )
     liaison_village = manager_grids.order_by("-village__is_rural", "code").first().village
     settings_by_role = {
-        roles.HEAD_OFFICE: {"is_staff": True, "full_name": "总行普惠金融部"},
+        roles.HEAD_OFFICE: {"is_staff": True, "full_name": "总行分析员（演示）"},
         roles.BRANCH_MANAGER: {"branch": branch, "full_name": f"{branch.name}行长"},
         roles.ACCOUNT_MANAGER: {"branch": branch, "full_name": "客户经理（演示）"},
         roles.LIAISON: {"branch": branch, "village": liaison_village, "full_name": "支农联络员（演示）"},
