@@ -160,6 +160,12 @@ STORAGES = {
     },
 }
 
+if PUHUI_ENV in {"dev", "test"}:
+    # Serve static files straight from the apps, no collectstatic needed while developing and testing.
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
 # API tokens (API.md): default lifetime 12 hours.
 PUHUI_TOKEN_TTL = timedelta(hours=float(os.environ.get("PUHUI_TOKEN_TTL_HOURS", "12")))
 
