@@ -118,12 +118,6 @@ def api_client(db):
     return _client
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Argon2 at production cost costs ~0.1 s a login; the hashers themselves are tested upstream."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def pytest_report_header(config):
     from django.conf import settings
 

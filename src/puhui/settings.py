@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from puhui.core.pii import key_new_text as pii_key_new_text
 from puhui.core.secrets import secret_from_env_or_file
 
 SRC_DIR = Path(__file__).resolve().parent
@@ -40,8 +41,11 @@ INSTALLED_APPS = [
     "puhui.web.apps.LockoutAppConfig",
     "auditlog",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "puhui.core",
     "puhui.org",
+    "puhui.households",
     "puhui.demo",
 ]
 
@@ -165,6 +169,23 @@ if PUHUI_ENV in {"dev", "test"}:
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_AUTOREFRESH = True
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Personal data at rest (DOMAIN §7): AES-GCM key, urlsafe base64 of 32 bytes. Outside production a key is
+# generated once under var/; losing it loses the data, so production must supply and back it up.
+PUHUI_PII_KEY = secret_from_env_or_file(
+    "PUHUI_PII_KEY", VAR_DIR / "pii_key", required=PRODUCTION, factory=pii_key_new_text
+)
+
+AUDITLOG_MASK_CALLABLE = "puhui.core.audit.mask_for_audit"
+
+# Background jobs: django-tasks with the database backend (a `puhui db_worker` process runs them).
+TASKS = {"default": {"BACKEND": os.environ.get("PUHUI_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
+# Uploads: photos at most 10 MB; workbooks at most 20 MB (a 100,000-row register is about 5 MB).
+PUHUI_PHOTO_MAX_BYTES = int(os.environ.get("PUHUI_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
+PUHUI_IMPORT_MAX_BYTES = int(os.environ.get("PUHUI_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # API tokens (API.md): default lifetime 12 hours.
 PUHUI_TOKEN_TTL = timedelta(hours=float(os.environ.get("PUHUI_TOKEN_TTL_HOURS", "12")))

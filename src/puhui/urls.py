@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("puhui.web.urls")),
+    path("", include("puhui.households.urls")),
 ]
 
 if settings.DEBUG:

@@ -5,7 +5,7 @@ import secrets
 from pathlib import Path
 
 
-def secret_from_env_or_file(name: str, path: Path, *, required: bool) -> str:
+def secret_from_env_or_file(name: str, path: Path, *, required: bool, factory=None) -> str:
     value = os.environ.get(name)
     if value:
         return value
@@ -14,7 +14,7 @@ def secret_from_env_or_file(name: str, path: Path, *, required: bool) -> str:
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(50)
+    value = factory() if factory else secrets.token_urlsafe(50)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first: use theirs
