@@ -74,12 +74,8 @@ def world(db) -> World:
         name="第1网格",
         account_manager=users[roles.ACCOUNT_MANAGER],
     )
-    Grid.objects.create(
-        village=village_other, code="330781102202-01", name="第1网格", account_manager=other_manager
-    )
-    Grid.objects.create(
-        village=village_out, code="330781101201-01", name="第1网格", account_manager=out_manager
-    )
+    Grid.objects.create(village=village_other, code="330781102202-01", name="第1网格", account_manager=other_manager)
+    Grid.objects.create(village=village_out, code="330781101201-01", name="第1网格", account_manager=out_manager)
     return World(
         bank,
         branch_in,

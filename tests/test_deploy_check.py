@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 
-
 # set by pytest-django and the e2e conftest; a production process has neither
 _TEST_ONLY_VARIABLES = {"DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE", "PUHUI_ENV", "PUHUI_VAR_DIR"}
 

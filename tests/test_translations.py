@@ -17,13 +17,7 @@ def _entries() -> list[tuple[str, str]]:
             continue
 
         def join(group: str) -> str:
-            return (
-                "".join(re.findall(r'"(.*)"', group))
-                .encode()
-                .decode("unicode_escape")
-                .encode("latin-1")
-                .decode()
-            )
+            return "".join(re.findall(r'"(.*)"', group)).encode().decode("unicode_escape").encode("latin-1").decode()
 
         if join(msgid.group(1)):
             entries.append((join(msgid.group(1)), join(msgstr.group(1))))

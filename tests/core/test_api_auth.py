@@ -109,8 +109,6 @@ def test_unknown_api_path_is_json_404(world, api_client):
 
 
 def test_token_request_echoes_no_password(world):
-    response = post_json(
-        Client(), "/api/v1/auth/token", {"username": "manager", "password": ["secret-Value"]}
-    )
+    response = post_json(Client(), "/api/v1/auth/token", {"username": "manager", "password": ["secret-Value"]})
     assert response.status_code == 400
     assert b"secret-Value" not in response.content

@@ -38,9 +38,7 @@ def test_staff_for_every_role(demo):
         assert User.objects.filter(groups__name=role).exists(), role
     # every township has its account managers, every branch its manager
     for township in Township.objects.all():
-        assert User.objects.filter(
-            groups__name=roles.ACCOUNT_MANAGER, grids__village__township=township
-        ).exists()
+        assert User.objects.filter(groups__name=roles.ACCOUNT_MANAGER, grids__village__township=township).exists()
     assert User.objects.filter(groups__name=roles.BRANCH_MANAGER).count() >= Branch.objects.count()
 
 
@@ -54,8 +52,7 @@ def test_demo_accounts_log_in_with_their_scope(demo):
     assert set(villages.values_list("township__code", flat=True)) == {plan.DEMO_TOWNSHIP}
     branch = User.objects.get(username="branch")
     assert (
-        Village.objects.visible_to(branch).count()
-        == Village.objects.filter(township__code=plan.DEMO_TOWNSHIP).count()
+        Village.objects.visible_to(branch).count() == Village.objects.filter(township__code=plan.DEMO_TOWNSHIP).count()
     )
     liaison = User.objects.get(username="liaison")
     assert Village.objects.visible_to(liaison).count() == 1

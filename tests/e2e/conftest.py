@@ -42,9 +42,7 @@ def browser():
 
 @pytest.fixture
 def phone_page(browser):
-    context = browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
-    )
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN")
     page = context.new_page()
     yield page
     context.close()

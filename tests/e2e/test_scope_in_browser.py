@@ -43,8 +43,6 @@ def test_branch_manager_on_desktop_sees_the_branch(world, live_server, desktop_p
     log_in(page, live_server.url, "branch", PASSWORD)
     assert page.get_by_test_id("business-date").is_visible()
     page.get_by_role("link", name="村社").click()
-    codes = (
-        page.get_by_test_id("village-list").locator("a").evaluate_all("els => els.map(e => e.dataset.code)")
-    )
+    codes = page.get_by_test_id("village-list").locator("a").evaluate_all("els => els.map(e => e.dataset.code)")
     assert sorted(codes) == ["330781102201", "330781102202"]
     screenshot(page, "foundation-desktop-villages-branch-manager")

@@ -66,7 +66,5 @@ def test_inactive_and_anonymous_see_nothing(world):
 def test_scope_query_does_not_duplicate_rows(world):
     """A village with two grids of the same manager is listed once."""
     manager = world.users[roles.ACCOUNT_MANAGER]
-    Grid.objects.create(
-        village=world.village_mine, code="330781102201-02", name="第2网格", account_manager=manager
-    )
+    Grid.objects.create(village=world.village_mine, code="330781102201-02", name="第2网格", account_manager=manager)
     assert Village.objects.visible_to(manager).count() == 1

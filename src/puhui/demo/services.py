@@ -80,13 +80,8 @@ def _geography_create(bank, serving: dict[str, Branch], townships) -> None:
     )
     grids = []
     for village in Village.objects.order_by("code"):
-        count = min(
-            plan.MAX_GRIDS_PER_VILLAGE, max(1, village.registered_households // plan.HOUSEHOLDS_PER_GRID)
-        )
-        grids += [
-            Grid(village=village, code=f"{village.code}-{n:02d}", name=f"第{n}网格")
-            for n in range(1, count + 1)
-        ]
+        count = min(plan.MAX_GRIDS_PER_VILLAGE, max(1, village.registered_households // plan.HOUSEHOLDS_PER_GRID))
+        grids += [Grid(village=village, code=f"{village.code}-{n:02d}", name=f"第{n}网格") for n in range(1, count + 1)]
     Grid.objects.bulk_create(grids)
 
 

@@ -13,7 +13,5 @@ class HouseholdsConfig(AppConfig):
         from puhui.households.models import Household, Person, Photo
 
         auditlog.register(Household, mask_fields=["address"])
-        auditlog.register(
-            Person, exclude_fields=["id_index", "phone_index"], mask_fields=["id_number", "phone"]
-        )
+        auditlog.register(Person, exclude_fields=["id_index", "phone_index"], mask_fields=["id_number", "phone"])
         auditlog.register(Photo, exclude_fields=["thumbnail"])

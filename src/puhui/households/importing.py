@@ -46,9 +46,7 @@ class ImportResult:
         }
 
 
-def household_import(
-    *, path: Path, user, job: JobRun | None = None, error_path: Path | None = None
-) -> ImportResult:
+def household_import(*, path: Path, user, job: JobRun | None = None, error_path: Path | None = None) -> ImportResult:
     """Import a register workbook as `user`. Raises ImportRefused (nothing changed) for an unusable file."""
     today = timezone.localdate()
     rows = [register.row_parse(line, cells, today=today) for line, cells in register_rows_read(path)]
@@ -89,8 +87,8 @@ def _database_conflicts_check(households, villages: dict[str, Village]) -> None:
             if row.id_number:
                 index_rows[blind_index(row.id_number, purpose=ID_INDEX)] = (household, row)
     for chunk in _chunks(list(index_rows), 5000):
-        for id_index, village_id, number, relation in Person.objects.filter(id_index__in=chunk).values_list(
-            "id_index", "household__village_id", "household__number", "relation"
+        for id_index, village_id, number in Person.objects.filter(id_index__in=chunk).values_list(
+            "id_index", "household__village_id", "household__number"
         ):
             household, row = index_rows[id_index]
             village = villages.get(household.village_code)
@@ -168,9 +166,7 @@ PERSON_FIELDS = [
 
 
 def _households_by_key(keys) -> dict[tuple[int, str], Household]:
-    households = Household.objects.filter(
-        village_id__in={k[0] for k in keys}, number__in={k[1] for k in keys}
-    )
+    households = Household.objects.filter(village_id__in={k[0] for k in keys}, number__in={k[1] for k in keys})
     return {(h.village_id, h.number): h for h in households}
 
 
@@ -221,9 +217,7 @@ def _person_fill(person: Person, household: Household, row: register.RegisterRow
     person.updated_at = now
 
 
-def _progress(
-    job: JobRun | None, *, total: int | None = None, done: int = 0, done_increment: int = 0
-) -> None:
+def _progress(job: JobRun | None, *, total: int | None = None, done: int = 0, done_increment: int = 0) -> None:
     if job is None:
         return
     if total is not None:

@@ -14,18 +14,14 @@ class Household(models.Model):
     village = models.ForeignKey(
         "org.Village", on_delete=models.PROTECT, related_name="households", verbose_name=_("village")
     )
-    grid = models.ForeignKey(
-        "org.Grid", on_delete=models.PROTECT, related_name="households", verbose_name=_("grid")
-    )
+    grid = models.ForeignKey("org.Grid", on_delete=models.PROTECT, related_name="households", verbose_name=_("grid"))
     number = models.CharField(_("household number"), max_length=30)
     address = EncryptedTextField(_("address"), blank=True)
     main_industry = models.CharField(_("main industry"), max_length=40, blank=True)
     annual_net_income_fen = models.BigIntegerField(_("annual net income (fen)"), null=True, blank=True)
     total_assets_fen = models.BigIntegerField(_("total assets (fen)"), null=True, blank=True)
     debts_fen = models.BigIntegerField(_("debts (fen)"), null=True, blank=True)
-    land_area_mu = models.DecimalField(
-        _("land area (mu)"), max_digits=9, decimal_places=2, null=True, blank=True
-    )
+    land_area_mu = models.DecimalField(_("land area (mu)"), max_digits=9, decimal_places=2, null=True, blank=True)
     is_low_income = models.BooleanField(_("low-income household"), default=False)
     gps_lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     gps_lng = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)

@@ -28,9 +28,7 @@ class PersonValues:
 def person_values_clean(*, name: str, id_number: str, phone: str, today: datetime.date) -> PersonValues:
     errors: dict[str, str] = {}
     clean_name = _clean(errors, "name", ids.person_name_normalize, name)
-    resident = _clean(
-        errors, "id_number", lambda v: ids.resident_id_parse(v, today=today), id_number, optional=True
-    )
+    resident = _clean(errors, "id_number", lambda v: ids.resident_id_parse(v, today=today), id_number, optional=True)
     clean_phone = _clean(errors, "phone", ids.phone_normalize, phone, optional=True)
     if errors:
         raise ProfileInvalid(errors)
@@ -59,6 +57,4 @@ def _clean(errors: dict[str, str], field: str, rule, value, *, optional: bool = 
 
 def member_facts(*, is_head: bool, name: str, id_number: str, phone: str) -> MemberFacts:
     """Stored values are already valid; presence is what counts."""
-    return MemberFacts(
-        is_head=is_head, has_name=bool(name), has_valid_id=bool(id_number), has_valid_phone=bool(phone)
-    )
+    return MemberFacts(is_head=is_head, has_name=bool(name), has_valid_id=bool(id_number), has_valid_phone=bool(phone))

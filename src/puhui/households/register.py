@@ -195,9 +195,7 @@ def _ids_once(rows: list[RegisterRow]) -> None:
             first_line[row.id_number] = row.line
 
 
-def villages_check(
-    households: list[RegisterHousehold], *, township_of: dict[str, str], in_scope: set[str]
-) -> None:
+def villages_check(households: list[RegisterHousehold], *, township_of: dict[str, str], in_scope: set[str]) -> None:
     """Village codes must exist, lie in the stated township and in the uploader's scope."""
     for household in households:
         for row in household.rows:

@@ -22,9 +22,7 @@ def rate(numerator: int, denominator: int) -> Decimal:
 
 
 def household_get(*, user, pk: int) -> Household:
-    household = (
-        Household.objects.visible_to(user).select_related("village__township", "grid").filter(pk=pk).first()
-    )
+    household = Household.objects.visible_to(user).select_related("village__township", "grid").filter(pk=pk).first()
     if household is None:
         raise Http404
     return household
@@ -37,9 +35,7 @@ def person_get(*, user, pk: int) -> Person:
     return person
 
 
-def household_search(
-    *, user, village: Village, query: str = "", incomplete_only: bool = False
-) -> QuerySet[Household]:
+def household_search(*, user, village: Village, query: str = "", incomplete_only: bool = False) -> QuerySet[Household]:
     """Households of a village in scope, by name, 户编号 or the last 4 characters of an ID number."""
     households = Household.objects.visible_to(user).filter(village=village)
     query = query.strip()

@@ -42,9 +42,7 @@ def households_completeness_refresh(household_ids: list[int]) -> None:
                 )
             )
         photos: dict[int, set] = {pk: set() for pk in chunk}
-        for household_id, kind in Photo.objects.filter(household_id__in=chunk).values_list(
-            "household_id", "kind"
-        ):
+        for household_id, kind in Photo.objects.filter(household_id__in=chunk).values_list("household_id", "kind"):
             photos[household_id].add(kind)
         updates = [
             _completeness_row(row, tuple(members[row["pk"]]), frozenset(photos[row["pk"]]))
@@ -90,9 +88,7 @@ def _completeness_row(row: dict, members: tuple, photo_kinds: frozenset) -> Hous
 def household_completeness_refresh(household: Household) -> None:
     """The same for one household after an edit; the instance gets the new figures too."""
     households_completeness_refresh([household.pk])
-    fresh = Household.objects.filter(pk=household.pk).values(
-        "completeness", "missing_items", "collected_persons"
-    )[0]
+    fresh = Household.objects.filter(pk=household.pk).values("completeness", "missing_items", "collected_persons")[0]
     for name, value in fresh.items():
         setattr(household, name, value)
 
@@ -109,9 +105,7 @@ def household_save(*, user, household: Household, fields: dict) -> Household:
             with transaction.atomic():
                 household.save()
         except IntegrityError as exc:
-            raise ProfileInvalid(
-                {"number": _("This household number is already used in this village.")}
-            ) from exc
+            raise ProfileInvalid({"number": _("This household number is already used in this village.")}) from exc
         household_completeness_refresh(household)
     return household
 
@@ -130,9 +124,7 @@ def person_save(
     today: datetime.date | None = None,
 ) -> Person:
     """Add (person None) or change a member. Refuses a second head and an ID number registered elsewhere."""
-    values = person_values_clean(
-        name=name, id_number=id_number, phone=phone, today=today or timezone.localdate()
-    )
+    values = person_values_clean(name=name, id_number=id_number, phone=phone, today=today or timezone.localdate())
     if relation not in Person.Relation.values:
         raise ProfileInvalid({"relation": _("Choose the relation to the head of household.")})
     person = person or Person(household=household)

@@ -20,8 +20,7 @@ def register_rows_read(path: Path) -> Iterator[tuple[int, tuple]]:
     sheet_rows = _first_sheet_rows(path)
     if not sheet_rows or not register.headers_match(sheet_rows[0]):
         raise ImportRefused(
-            _("The first row must be the template's headers: %(headers)s.")
-            % {"headers": "、".join(register.HEADERS)}
+            _("The first row must be the template's headers: %(headers)s.") % {"headers": "、".join(register.HEADERS)}
         )
     for offset, cells in enumerate(sheet_rows[1:], start=2):
         if any(register.text_cell(c) for c in cells):

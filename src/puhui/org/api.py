@@ -39,17 +39,13 @@ def _village_out(village) -> dict:
     }
 
 
-@router.get(
-    "/villages", response={200: list[VillageOut], 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-)
+@router.get("/villages", response={200: list[VillageOut], 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def villages(request, filters: Query[VillageFilter]):
     """Villages in your scope, optionally of one township (404 for a township outside your scope)."""
     require_staff(request)
     if filters.township is not None:
         selectors.township_get(user=request.user, code=filters.township)
-    return [
-        _village_out(v) for v in selectors.village_list(user=request.user, township_code=filters.township)
-    ]
+    return [_village_out(v) for v in selectors.village_list(user=request.user, township_code=filters.township)]
 
 
 @router.get("/villages/{code}", response={200: VillageOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
@@ -64,6 +60,5 @@ def townships(request):
     """Townships in your scope."""
     require_staff(request)
     return [
-        {"code": t.code, "name": t.name, "branch": t.branch.name}
-        for t in selectors.township_list(user=request.user)
+        {"code": t.code, "name": t.name, "branch": t.branch.name} for t in selectors.township_list(user=request.user)
     ]

@@ -52,9 +52,7 @@ class Township(models.Model):
     branch = models.ForeignKey(
         Branch, on_delete=models.PROTECT, related_name="townships", verbose_name=_("serving branch")
     )
-    code = models.CharField(
-        _("township code"), max_length=9, unique=True, validators=[township_code_validator]
-    )
+    code = models.CharField(_("township code"), max_length=9, unique=True, validators=[township_code_validator])
     name = models.CharField(_("township name"), max_length=30)
 
     objects = TownshipQuerySet.as_manager()
@@ -74,9 +72,7 @@ class Village(models.Model):
     township = models.ForeignKey(
         Township, on_delete=models.PROTECT, related_name="villages", verbose_name=_("township")
     )
-    code = models.CharField(
-        _("village code"), max_length=12, unique=True, validators=[village_code_validator]
-    )
+    code = models.CharField(_("village code"), max_length=12, unique=True, validators=[village_code_validator])
     name = models.CharField(_("village name"), max_length=30)
     is_rural = models.BooleanField(_("rural village"), default=True)
     registered_population = models.PositiveIntegerField(_("registered population"), default=0)
@@ -102,9 +98,7 @@ class Village(models.Model):
 class Grid(models.Model):
     """网格: a village or part of one, assigned to one account manager."""
 
-    village = models.ForeignKey(
-        Village, on_delete=models.PROTECT, related_name="grids", verbose_name=_("village")
-    )
+    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="grids", verbose_name=_("village"))
     code = models.CharField(_("grid code"), max_length=20, unique=True)
     name = models.CharField(_("grid name"), max_length=40)
     account_manager = models.ForeignKey(

@@ -16,13 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument(
-            "--scale", choices=["small", "county"], default=os.environ.get("PUHUI_DEMO_SCALE", "small")
-        )
+        parser.add_argument("--scale", choices=["small", "county"], default=os.environ.get("PUHUI_DEMO_SCALE", "small"))
         parser.add_argument("--seed", type=int, default=330781)
-        parser.add_argument(
-            "--no-serve", action="store_true", help="load and print the accounts, do not serve"
-        )
+        parser.add_argument("--no-serve", action="store_true", help="load and print the accounts, do not serve")
 
     def handle(self, *args, port: int, scale: str, seed: int, no_serve: bool, **options):
         self.stdout.write("正在迁移数据库 / migrating …")
