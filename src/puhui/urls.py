@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("puhui.web.urls")),
     path("", include("puhui.households.urls")),
+    path("", include("puhui.households.urls_capture")),
 ]
 
 if settings.DEBUG:

@@ -107,6 +107,9 @@ def person_name_normalize(raw: str) -> str:
 
 def money_to_fen(value) -> int:
     """An amount in yuan (text, int, float cell or Decimal) as integer fen, or InvalidValue."""
+    # Whole yuan, the common spreadsheet cell: exact as an integer (a whole float below 2**53 is exact too).
+    if type(value) in (int, float) and 0 <= value <= MONEY_MAX_FEN // 100 and value == int(value):
+        return int(value) * 100
     return _decimal_to_fen(_money_decimal(value))
 
 

@@ -31,7 +31,7 @@ ROW_MESSAGES = {
     "second_head": gettext_lazy("This household already has a 户主 (row %(line)d)."),
     "household_codes_differ": gettext_lazy("乡镇代码 or 村代码 differs from the other rows of this household."),
     "id_repeated_in_file": gettext_lazy("This ID number already appears in row %(line)d."),
-    "village_unknown": gettext_lazy("村代码 %(code)s does not exist."),
+    "village_unknown": gettext_lazy("村代码 %(village)s does not exist."),
     "village_not_in_township": gettext_lazy("This village does not belong to the township given in 乡镇代码."),
     "village_out_of_scope": gettext_lazy("This village is outside your scope."),
     "id_in_other_household": gettext_lazy("This ID number is already registered to a person of another household."),

@@ -32,7 +32,7 @@ class Household(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
 
     objects = HouseholdQuerySet.as_manager()
@@ -47,7 +47,7 @@ class Household(models.Model):
                 condition=models.Q(completeness__lte=100), name="household_completeness_at_most_100"
             ),
         ]
-        indexes = [models.Index(fields=["grid", "number"])]
+        indexes = [models.Index(fields=["number"])]
         permissions = [("reveal_personal_data", _("Can reveal full ID numbers, phones and addresses"))]
 
     def __str__(self) -> str:
@@ -69,9 +69,9 @@ class Person(models.Model):
     name = models.CharField(_("name"), max_length=30)
     id_number = EncryptedTextField(_("ID number"), blank=True)
     id_index = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
-    id_masked = models.CharField(_("ID number (masked)"), max_length=18, blank=True, db_index=True)
+    id_masked = models.CharField(_("ID number (masked)"), max_length=18, blank=True)
     phone = EncryptedTextField(_("phone"), blank=True)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone_index = models.CharField(max_length=64, blank=True, editable=False)
     phone_masked = models.CharField(_("phone (masked)"), max_length=11, blank=True)
     occupation = models.CharField(_("occupation"), max_length=40, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)

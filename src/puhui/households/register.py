@@ -44,6 +44,7 @@ class RegisterRow:
     relation: str = ""
     name: str = ""
     id_number: str = ""
+    id_index: str = ""  # the blind index of id_number, set by the importer
     birth_date: datetime.date | None = None
     sex: str = ""
     phone: str = ""
@@ -201,7 +202,7 @@ def villages_check(households: list[RegisterHousehold], *, township_of: dict[str
         for row in household.rows:
             if row.village_code not in township_of:
                 if not any(code == "village_code_format" for code, _ in row.problems):
-                    row.refuse("village_unknown", code=row.village_code)
+                    row.refuse("village_unknown", village=row.village_code)
             elif township_of[row.village_code] != row.township_code:
                 row.refuse("village_not_in_township")
             elif row.village_code not in in_scope:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from puhui.households import views
+from puhui.households import import_views as views
 
 urlpatterns = [
     path("imports/households/", views.import_upload, name="household-import"),

@@ -18,4 +18,11 @@ def role_groups_ensure() -> dict[str, Group]:
     app_perms = Permission.objects.filter(content_type__app_label__in=_ADMIN_APPS)
     groups[roles.HEAD_OFFICE].permissions.set(app_perms.exclude(codename="change_businessdate"))
     groups[roles.AUDITOR].permissions.set(app_perms.filter(codename__startswith="view_"))
+    reveal = Permission.objects.get(content_type__app_label="households", codename="reveal_personal_data")
+    for code in REVEAL_ROLES:
+        groups[code].permissions.add(reveal)
     return groups
+
+
+# Seeing a full ID number, phone or address is a permission (DOMAIN §7); liaisons and evaluators never have it.
+REVEAL_ROLES = (roles.HEAD_OFFICE, roles.AUDITOR, roles.BRANCH_MANAGER, roles.ACCOUNT_MANAGER)

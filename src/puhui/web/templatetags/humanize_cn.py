@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import template
 
 register = template.Library()
@@ -10,3 +12,12 @@ def grouped(value) -> str:
         return f"{int(value):,}"
     except (TypeError, ValueError):
         return "" if value is None else str(value)
+
+
+@register.filter
+def percent(value, places: int = 1) -> str:
+    """Decimal('0.9123') → '91.2%'."""
+    try:
+        return f"{Decimal(value) * 100:.{int(places)}f}%"
+    except (TypeError, ValueError, ArithmeticError):
+        return ""
