@@ -7,6 +7,7 @@ import sys
 from django.conf import settings
 from django.core.management import BaseCommand, call_command
 
+from puhui.demo.households import demo_households_load
 from puhui.demo.services import demo_accounts_reset, demo_load
 from puhui.org.roles import ROLE_LABELS
 
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write(f"正在载入兰溪演示数据（规模 {scale}）/ loading the Lanxi demo …")
         loaded = demo_load(seed=seed)
-        self.stdout.write("演示数据已载入。" if loaded else "演示数据已存在，跳过载入。")
+        self.stdout.write("演示区划与人员已载入。" if loaded else "演示区划与人员已存在。")
+        added = demo_households_load(scale=scale, seed=seed)
+        self.stdout.write(f"农户档案：新增 {added} 户。" if added else "农户档案已存在，跳过。")
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         password = os.environ.get("PUHUI_DEMO_PASSWORD") or secrets.token_urlsafe(12)
