@@ -47,6 +47,13 @@ test-postgres: venv system-deps
 test-e2e: venv system-deps
 	$(PYTEST) -m e2e -q tests/e2e
 
+## make bench [NAME=import] — benchmarks beside their raw-SQL baselines, on SQLite and on a throw-away PostgreSQL
+NAME ?= import
+bench: venv system-deps
+	PUHUI_VAR_DIR=$$(mktemp -d) $(VENV)/bin/puhui bench $(NAME)
+	bash scripts/with-postgres.sh $(VENV)/bin/puhui bench $(NAME)
+	@cat bench/results/$(NAME).md
+
 ## make messages — refresh the zh-hans catalogue after changing user-facing strings
 messages: venv
 	cd src/puhui && ../../$(VENV)/bin/puhui makemessages -l zh_Hans --no-obsolete && ../../$(VENV)/bin/puhui compilemessages

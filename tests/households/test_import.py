@@ -164,3 +164,14 @@ def test_unusable_files_get_one_clear_error_and_change_nothing(world, tmp_path, 
         household_import(path=path, user=world.users[roles.HEAD_OFFICE])
     assert message_part in refused.value.message
     assert counts() == (0, 0)
+
+
+def test_parallel_protection_gives_the_same_people(world, tmp_path, settings):
+    """Large registers encrypt on a second core; force that path on a small one and compare."""
+    settings.PUHUI_IMPORT_PARALLEL_MIN_ROWS = 10
+    register = valid_register(IN_TOWNSHIP, households=30, seed=7)
+    result = household_import(path=register.save(tmp_path / "r.xlsx"), user=world.users[roles.HEAD_OFFICE])
+    assert result.imported_persons == len(register.rows) > 10
+    for row in register.rows:
+        person = Person.objects.get(id_index=blind_index(row[5], purpose=ID_INDEX))
+        assert (person.name, person.id_number, person.phone) == (row[4], row[5], row[6])

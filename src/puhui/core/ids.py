@@ -39,9 +39,28 @@ class ResidentId:
     area_known: bool
 
 
+def _weighted_sum_tables() -> tuple[tuple[int, int, dict[str, int]], ...]:
+    """Weighted sums of every 3-digit group at each position: 6 lookups instead of 17 multiplications."""
+    tables = []
+    for start in range(0, 17, 3):
+        end = min(start + 3, 17)
+        width = end - start
+        table = {
+            f"{n:0{width}d}": sum(int(d) * w for d, w in zip(f"{n:0{width}d}", ID_WEIGHTS[start:end], strict=True))
+            for n in range(10**width)
+        }
+        tables.append((start, end, table))
+    return tuple(tables)
+
+
+_WEIGHTED_SUMS = _weighted_sum_tables()
+
+
 def resident_id_check_char(first17: str) -> str:
     """The GB 11643 check character (ISO 7064 MOD 11-2) for 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS, strict=True))
+    (_, _, t0), (_, _, t1), (_, _, t2), (_, _, t3), (_, _, t4), (_, _, t5) = _WEIGHTED_SUMS
+    s = first17
+    total = t0[s[0:3]] + t1[s[3:6]] + t2[s[6:9]] + t3[s[9:12]] + t4[s[12:15]] + t5[s[15:17]]
     return ID_CHECK_CHARS[total % 11]
 
 

@@ -37,7 +37,7 @@ from puhui.web.views import staff_required
 
 REVEAL_PERMISSION = "households.reveal_personal_data"
 CAPTURE_ROLES = (roles.HEAD_OFFICE, roles.BRANCH_MANAGER, roles.ACCOUNT_MANAGER, roles.LIAISON)
-IMPORT_ROLES = (roles.ACCOUNT_MANAGER, roles.HEAD_OFFICE)  # as the import page requires
+
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -72,7 +72,7 @@ def _abilities(user) -> dict:
     return {
         "can_capture": user.has_role(*CAPTURE_ROLES),
         "can_reveal": user.has_perm(REVEAL_PERMISSION),
-        "can_import": user.has_role(*IMPORT_ROLES),
+        "can_import": user.can_import_register,
     }
 
 

@@ -21,7 +21,7 @@ from puhui.org import roles
 from puhui.org.selectors import township_get
 from puhui.web.views import staff_required
 
-IMPORT_ROLES = (roles.ACCOUNT_MANAGER, roles.HEAD_OFFICE)
+IMPORT_ROLES = tuple(roles.REGISTER_IMPORT_ROLES)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

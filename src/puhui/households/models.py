@@ -11,8 +11,9 @@ from puhui.households.scope import HouseholdQuerySet, PersonQuerySet
 class Household(models.Model):
     """农户: one household of a village, in one grid."""
 
+    # No index of its own: the unique (village, number) index serves every lookup by village.
     village = models.ForeignKey(
-        "org.Village", on_delete=models.PROTECT, related_name="households", verbose_name=_("village")
+        "org.Village", on_delete=models.PROTECT, related_name="households", verbose_name=_("village"), db_index=False
     )
     grid = models.ForeignKey("org.Grid", on_delete=models.PROTECT, related_name="households", verbose_name=_("grid"))
     number = models.CharField(_("household number"), max_length=30)
@@ -47,7 +48,7 @@ class Household(models.Model):
                 condition=models.Q(completeness__lte=100), name="household_completeness_at_most_100"
             ),
         ]
-        indexes = [models.Index(fields=["number"])]
+        indexes = [models.Index(fields=["number"])]  # the import looks households up by 户编号
         permissions = [("reveal_personal_data", _("Can reveal full ID numbers, phones and addresses"))]
 
     def __str__(self) -> str:

@@ -34,7 +34,7 @@ NUMBER_MAX = 30
 Problem = tuple[str, dict]
 
 
-@dataclass
+@dataclass(slots=True)
 class RegisterRow:
     line: int  # the row number in the workbook (the header is line 1)
     raw: tuple  # the cells as uploaded, for the error workbook
@@ -44,7 +44,11 @@ class RegisterRow:
     relation: str = ""
     name: str = ""
     id_number: str = ""
-    id_index: str = ""  # the blind index of id_number, set by the importer
+    id_index: str = ""  # set by the importer with the ciphertexts (households.protect)
+    id_cipher: str = ""
+    phone_cipher: str = ""
+    phone_index: str = ""
+    collected: bool | None = None  # set by the importer with the household's completeness
     birth_date: datetime.date | None = None
     sex: str = ""
     phone: str = ""
@@ -84,6 +88,8 @@ def headers_match(header_row: Iterable) -> bool:
 
 def text_cell(value) -> str:
     """A cell as text: whole numbers typed as numbers lose their '.0'; None is ''."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -179,6 +185,9 @@ def _one_head(household: RegisterHousehold) -> None:
 
 def _same_codes(household: RegisterHousehold) -> None:
     """Rows whose codes differ from the household's usual ones are the bad rows."""
+    first = household.rows[0]
+    if all(r.village_code == first.village_code and r.township_code == first.township_code for r in household.rows):
+        return
     usual = Counter((r.township_code, r.village_code) for r in household.rows).most_common(1)[0][0]
     for row in household.rows:
         if (row.township_code, row.village_code) != usual:

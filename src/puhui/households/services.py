@@ -19,10 +19,8 @@ from puhui.households.completeness import HouseholdFacts, household_completeness
 from puhui.households.import_messages import ImportRefused
 from puhui.households.models import Household, Person, Photo
 from puhui.households.profile_rules import ProfileInvalid, member_facts, person_values_clean
+from puhui.households.protect import ID_INDEX, PHONE_INDEX
 from puhui.households.workbooks import register_precheck
-
-ID_INDEX = "resident_id"
-PHONE_INDEX = "phone"
 
 
 def households_completeness_refresh(household_ids: list[int]) -> None:

@@ -165,3 +165,7 @@ class User(AbstractUser):
     @property
     def is_bank_staff(self) -> bool:
         return self.has_role(*roles.STAFF_ROLES)
+
+    @property
+    def can_import_register(self) -> bool:
+        return self.has_role(*roles.REGISTER_IMPORT_ROLES)

@@ -25,3 +25,5 @@ ALL_ROLES = tuple(ROLE_LABELS)
 STAFF_ROLES = frozenset({HEAD_OFFICE, BRANCH_MANAGER, ACCOUNT_MANAGER, LIAISON, AUDITOR})
 # These see the whole city.
 CITY_WIDE_ROLES = frozenset({HEAD_OFFICE, AUDITOR})
+# The household register import (DOMAIN §8; API.md: account_manager, head_office).
+REGISTER_IMPORT_ROLES = frozenset({ACCOUNT_MANAGER, HEAD_OFFICE})

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import subprocess
 import sys
 
 from django.conf import settings
@@ -49,6 +50,8 @@ class Command(BaseCommand):
         out.write("")
 
     def _serve(self, port: int) -> None:
+        # The background-job worker (imports) runs beside the web server; Ctrl-C stops both.
+        subprocess.Popen([sys.executable, "-m", "puhui.cli", "db_worker", "--interval", "0.5"])  # noqa: S603
         sys.stdout.flush()
         argv = [
             sys.executable,
