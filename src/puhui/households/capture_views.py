@@ -4,32 +4,25 @@ Scope comes from the selectors (404 outside it); auditors read but never write; 
 addresses appear only through an audited reveal by a user holding the reveal permission.
 """
 
-import io
-from decimal import Decimal
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from puhui.core import ids
 from puhui.core.audit import audit_access
 from puhui.households import selectors, services
+from puhui.households.export import village_export_workbook
 from puhui.households.forms import HouseholdForm, PersonForm, PhotoForm, errors_add
 from puhui.households.models import Household, Person
 from puhui.households.photos import photo_add, photo_get
 from puhui.households.profile_rules import ProfileInvalid
-from puhui.households.workbooks import text_cell_for_excel
 from puhui.org import roles
 from puhui.org.models import Grid
 from puhui.org.selectors import village_get
@@ -76,18 +69,6 @@ def _abilities(user) -> dict:
     }
 
 
-def _with_head_and_size(households):
-    """Each household with its head's name and member count (subqueries: the search joins members)."""
-    members = Person.objects.filter(household=OuterRef("pk"))
-    return households.annotate(
-        head_name=Subquery(members.filter(relation=Person.Relation.HEAD).values("name")[:1]),
-        member_count=Coalesce(
-            Subquery(members.values("household").annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()),
-            0,
-        ),
-    )
-
-
 @staff_required
 @require_GET
 def village_households(request, code: str):
@@ -95,7 +76,7 @@ def village_households(request, code: str):
     query = request.GET.get("q", "")[:40]
     incomplete = request.GET.get("incomplete") == "1"
     households = selectors.household_search(user=request.user, village=village, query=query, incomplete_only=incomplete)
-    page = Paginator(_with_head_and_size(households), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.households_with_head_and_size(households), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"village": village, "page": page, "query": query, "incomplete": incomplete}
     return render(request, "households/household_list.html", context | _abilities(request.user))
 
@@ -300,64 +281,8 @@ def village_export(request, code: str):
     households = selectors.household_search(user=request.user, village=village).prefetch_related("members")
     with transaction.atomic():
         audit_access(instance=village, actor=request.user, field="households_export")
-    content = _export_workbook(households)
+    content = village_export_workbook(households)
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{village.code}-households.xlsx"'
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _export_headers() -> list[str]:
-    return [
-        _("Household number"),
-        _("Relation to the head"),
-        _("Name"),
-        _("Resident ID number (masked)"),
-        _("Mobile phone (masked)"),
-        _("Occupation"),
-        _("Annual net income (yuan)"),
-        _("Total assets (yuan)"),
-        _("Debts (yuan)"),
-        _("Land area (mu)"),
-        _("Low-income household"),
-        _("Profile completeness (%)"),
-    ]
-
-
-def _export_workbook(households) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Household profiles"))
-    sheet.append(_export_headers())
-    for household in households:
-        members = sorted(household.members.all(), key=lambda m: (m.relation != Person.Relation.HEAD, m.pk))
-        for index, person in enumerate(members or [None]):
-            sheet.append(_export_row(sheet, household, person, with_household=index == 0))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _money_cell(sheet, fen: int | None):
-    cell = WriteOnlyCell(sheet, value=None if fen is None else Decimal(fen).scaleb(-2))
-    cell.number_format = "0.00"
-    return cell
-
-
-def _export_row(sheet, household: Household, person: Person | None, *, with_household: bool) -> list:
-    """One member's row; the household's own figures go on its first (the head's) row, as in the template."""
-    person_cells = (
-        [person.get_relation_display(), person.name, person.id_masked, person.phone_masked, person.occupation]
-        if person
-        else ["", "", "", "", ""]
-    )
-    row = [text_cell_for_excel(sheet, str(v)) for v in (household.number, *person_cells)]
-    if with_household:
-        row += [
-            _money_cell(sheet, household.annual_net_income_fen),
-            _money_cell(sheet, household.total_assets_fen),
-            _money_cell(sheet, household.debts_fen),
-            household.land_area_mu,
-            text_cell_for_excel(sheet, _("Yes") if household.is_low_income else _("No")),
-            household.completeness,
-        ]
-    return row

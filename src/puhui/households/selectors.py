@@ -2,7 +2,7 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -126,3 +126,15 @@ def villages_coverage(*, user, township_code: str | None = None, sort: str = "ra
         name = key.lstrip("-")
         rows.sort(key=lambda r, n=name: r[n], reverse=key.startswith("-"))
     return rows
+
+
+def households_with_head_and_size(households):
+    """Each household with its head's name and member count (subqueries: the search joins members)."""
+    members = Person.objects.filter(household=OuterRef("pk"))
+    return households.annotate(
+        head_name=Subquery(members.filter(relation=Person.Relation.HEAD).values("name")[:1]),
+        member_count=Coalesce(
+            Subquery(members.values("household").annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()),
+            0,
+        ),
+    )
