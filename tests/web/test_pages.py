@@ -118,3 +118,14 @@ def test_names_are_escaped(world, login):
     world.village_mine.save()
     html = login(world.users[roles.ACCOUNT_MANAGER]).get("/villages/").content.decode()
     assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+
+
+def test_browser_language_does_not_switch_to_english(db):
+    """Chinese is the default of every page, whatever Accept-Language the device sends."""
+    html = Client(headers={"Accept-Language": "en-US,en;q=0.9"}).get("/login/").content.decode()
+    assert '<html lang="zh-hans">' in html and "登录" in html
+
+
+def test_api_messages_are_chinese_by_default(db):
+    response = Client(headers={"Accept-Language": "en"}).get("/api/v1/villages")
+    assert "令牌" in response.json()["error"]["message"]
