@@ -112,3 +112,9 @@ def test_token_request_echoes_no_password(world):
     response = post_json(Client(), "/api/v1/auth/token", {"username": "manager", "password": ["secret-Value"]})
     assert response.status_code == 400
     assert b"secret-Value" not in response.content
+
+
+def test_chinese_is_sent_as_utf8_not_escapes(world):
+    response = Client().get("/api/v1/villages")
+    assert response["Content-Type"].startswith("application/json")
+    assert "令牌".encode() in response.content

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 from pydantic import Field
 
@@ -30,7 +31,14 @@ class BearerToken(HttpBearer):
         return api_token.user
 
 
+class Utf8JSONRenderer(JSONRenderer):
+    """Chinese messages as themselves, not \\u escapes."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=Utf8JSONRenderer(),
     title="puhui API",
     version="1",
     description="普惠 — 整村批量信用授信平台 public API (v1). Money is a string with two decimals.",
