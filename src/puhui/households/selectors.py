@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from puhui.households.models import Household, Person
+from puhui.org import selectors as org_selectors
 from puhui.org.models import Village
 
 RATE_PLACES = Decimal("0.0001")
@@ -65,9 +66,7 @@ def village_collection(*, village: Village) -> dict:
 
 def village_progress(*, user, code: str) -> dict:
     """GET /api/v1/villages/{code}/progress (API.md). Evaluation and granting come with deliberation."""
-    village = Village.objects.visible_to(user).filter(code=code).first()
-    if village is None:
-        raise Http404
+    village = org_selectors.village_get(user=user, code=code)
     figures = village_collection(village=village)
     return {
         "code": village.code,

@@ -16,6 +16,8 @@ def village_list(*, user, township_code: str | None = None) -> QuerySet[Village]
 
 
 def village_get(*, user, code: str) -> Village:
+    if not (len(code) == 12 and code.isascii() and code.isdigit()):
+        raise Http404
     village = Village.objects.visible_to(user).select_related("township__branch").filter(code=code).first()
     if village is None:
         raise Http404
@@ -23,6 +25,8 @@ def village_get(*, user, code: str) -> Village:
 
 
 def township_get(*, user, code: str) -> Township:
+    if not (len(code) == 9 and code.isascii() and code.isdigit()):
+        raise Http404
     township = Township.objects.visible_to(user).filter(code=code).first()
     if township is None:
         raise Http404

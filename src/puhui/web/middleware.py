@@ -22,3 +22,33 @@ class ChosenLanguageMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class RejectNulMiddleware:
+    """A NUL character is never legitimate input and PostgreSQL refuses it in text: answer 400 up front."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any("\x00" in v for values in request.GET.lists() for v in values[1]):
+            return bad_input_response(request)
+        if request.method == "POST" and request.content_type in FORM_TYPES:
+            if any("\x00" in v for _key, values in request.POST.lists() for v in values):
+                return bad_input_response(request)
+        return self.get_response(request)
+
+
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+def bad_input_response(request):
+    from django.http import HttpResponseBadRequest, JsonResponse
+    from django.utils.translation import gettext as _
+
+    from puhui.core.errors import error_body
+
+    message = _("The request contains a NUL character, which is never valid input.")
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("invalid_request", message), status=400)
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
