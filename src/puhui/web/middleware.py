@@ -31,12 +31,17 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if "\x00" in request.path or any("\x00" in v for values in request.GET.lists() for v in values[1]):
+        if "\x00" in request.path or _has_nul(request.GET) or (self._is_form_post(request) and _has_nul(request.POST)):
             return bad_input_response(request)
-        if request.method == "POST" and request.content_type in FORM_TYPES:
-            if any("\x00" in v for _key, values in request.POST.lists() for v in values):
-                return bad_input_response(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _is_form_post(request) -> bool:
+        return request.method == "POST" and request.content_type in FORM_TYPES
+
+
+def _has_nul(query_dict) -> bool:
+    return any("\x00" in value for _key, values in query_dict.lists() for value in values)
 
 
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
