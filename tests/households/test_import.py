@@ -175,3 +175,18 @@ def test_parallel_protection_gives_the_same_people(world, tmp_path, settings):
     for row in register.rows:
         person = Person.objects.get(id_index=blind_index(row[5], purpose=ID_INDEX))
         assert (person.name, person.id_number, person.phone) == (row[4], row[5], row[6])
+
+
+def test_household_numbers_reused_across_villages(world, tmp_path):
+    """Registers numbered village by village: 户编号 '1' in two villages is two households."""
+    mine = valid_register([IN_TOWNSHIP[0]], households=3, seed=11)
+    other = valid_register([IN_TOWNSHIP[1]], households=3, seed=12)
+    for register, prefix in ((mine, "H1100"), (other, "H1200")):
+        for row in register.rows:
+            row[2] = str(int(row[2].removeprefix(prefix)) + 1)  # '1', '2', '3' in each village
+    mine.rows += other.rows
+    result = household_import(path=mine.save(tmp_path / "r.xlsx"), user=world.users[roles.HEAD_OFFICE])
+    assert (result.imported_households, result.rejected_households) == (6, 0)
+    assert sorted(Household.objects.values_list("village__code", "number")) == sorted(
+        (code, str(n)) for code in ("330781102201", "330781102202") for n in (1, 2, 3)
+    )

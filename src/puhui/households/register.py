@@ -163,16 +163,31 @@ def _rule(row: RegisterRow, rule: Callable, value):
 
 
 def households_group(rows: list[RegisterRow]) -> list[RegisterHousehold]:
-    """Group rows by 户编号 (file order) and apply the rules that span rows."""
+    """Group rows into households (file order) and apply the rules that span rows.
+
+    Rows belong together by 户编号. Registers that number households village by village reuse a 户编号
+    in several villages: the rows of one 户编号 are split by village when every village's part has its own
+    户主. Otherwise they stay one household, and a row whose codes stray from the rest is a bad row."""
     groups: dict[str, list[RegisterRow]] = {}
     for row in rows:
         groups.setdefault(row.number, []).append(row)
-    households = [RegisterHousehold(number, group) for number, group in groups.items()]
+    households = [
+        RegisterHousehold(number, part) for number, group in groups.items() for part in _split_by_village(group)
+    ]
     for household in households:
         _one_head(household)
         _same_codes(household)
     _ids_once(rows)
     return households
+
+
+def _split_by_village(group: list[RegisterRow]) -> list[list[RegisterRow]]:
+    parts: dict[str, list[RegisterRow]] = {}
+    for row in group:
+        parts.setdefault(row.village_code, []).append(row)
+    if len(parts) > 1 and all(sum(r.relation == "head" for r in part) == 1 for part in parts.values()):
+        return list(parts.values())
+    return [group]
 
 
 def _one_head(household: RegisterHousehold) -> None:
