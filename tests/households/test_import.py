@@ -190,3 +190,14 @@ def test_household_numbers_reused_across_villages(world, tmp_path):
     assert sorted(Household.objects.values_list("village__code", "number")) == sorted(
         (code, str(n)) for code in ("330781102201", "330781102202") for n in (1, 2, 3)
     )
+
+
+def test_headers_with_full_width_brackets_are_accepted(world, tmp_path):
+    from openpyxl import load_workbook
+
+    path = valid_register(IN_TOWNSHIP, households=2).save(tmp_path / "r.xlsx")
+    workbook = load_workbook(path)
+    for cell in workbook.active[1]:
+        cell.value = cell.value.replace("(", "（").replace(")", "）")
+    workbook.save(path)
+    assert household_import(path=path, user=world.users[roles.HEAD_OFFICE]).imported_households == 2

@@ -25,6 +25,7 @@ HEADERS = (
     "家庭负债(元)",
     "低收入农户(是/否)",
 )
+_HEADER_NORMAL = str.maketrans({"（": "(", "）": ")", " ": None, "\u3000": None, "／": "/"})
 RELATIONS = {"户主": "head", "配偶": "spouse", "子女": "child", "父母": "parent", "其他": "other"}
 YES_NO = {"是": True, "否": False, "": False}
 MONEY_COLUMNS = (("annual_net_income_fen", 8), ("total_assets_fen", 9), ("debts_fen", 10))
@@ -80,7 +81,8 @@ class RegisterHousehold:
 
 
 def headers_match(header_row: Iterable) -> bool:
-    cells = [text_cell(c) for c in header_row]
+    """The template's headers, allowing full-width brackets and spaces as people type them in Excel."""
+    cells = [text_cell(c).translate(_HEADER_NORMAL) for c in header_row]
     while cells and cells[-1] == "":
         cells.pop()
     return tuple(cells) == HEADERS
