@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "puhui.core",
     "puhui.org",
     "puhui.households",
+    "puhui.credit",
     "puhui.demo",
 ]
 
@@ -192,6 +193,9 @@ PUHUI_IMPORT_MAX_BYTES = int(os.environ.get("PUHUI_IMPORT_MAX_BYTES", str(20 * 1
 PUHUI_IMPORT_PARALLEL_MIN_ROWS = int(os.environ.get("PUHUI_IMPORT_PARALLEL_MIN_ROWS", "20000"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Loans (DOMAIN §4): default term 12 months, never past the line's end.
+PUHUI_LOAN_TERM_MONTHS = int(os.environ.get("PUHUI_LOAN_TERM_MONTHS", "12"))
 
 # API tokens (API.md): default lifetime 12 hours.
 PUHUI_TOKEN_TTL = timedelta(hours=float(os.environ.get("PUHUI_TOKEN_TTL_HOURS", "12")))

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CreditConfig(AppConfig):
+    name = "puhui.credit"
+    label = "credit"
+    verbose_name = _("Credit lines and ledger")
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from puhui.credit.models import CreditLine, Loan
+
+        auditlog.register(CreditLine)
+        auditlog.register(Loan)

@@ -1,0 +1,26 @@
+"""Refusals of money requests (API.md 422 codes), each with a Chinese message through gettext."""
+
+from django.utils.translation import gettext_lazy as _
+
+MESSAGES = {
+    "line_not_active": _("The credit line is not active."),
+    "line_expired": _("The credit line has expired."),
+    "line_frozen": _("The credit line is frozen (a loan is overdue or classified special mention or worse)."),
+    "exceeds_available": _("The amount exceeds the available credit."),
+    "invalid_amount": _("The amount must be more than 0.00 yuan with at most two decimals."),
+    "exceeds_amount_due": _("The amount exceeds everything owed on this line."),
+    "invalid_channel": _("This channel is not allowed here."),
+}
+
+
+class CreditRefused(Exception):
+    """A business rule refused the request; nothing was posted."""
+
+    def __init__(self, code: str, **details) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+    @property
+    def message(self) -> str:
+        return str(MESSAGES[self.code])
