@@ -97,7 +97,10 @@ def _not_found(request, exc):
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     codes = {400: "invalid_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found"}
-    return _respond(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+    messages = {400: _("The request is malformed."), 404: _("Not found, or outside your scope.")}
+    return _respond(
+        request, exc.status_code, codes.get(exc.status_code, "error"), messages.get(exc.status_code, str(exc))
+    )
 
 
 @api.exception_handler(Exception)

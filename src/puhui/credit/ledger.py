@@ -35,11 +35,10 @@ def journal_post(
 
 
 def account_ids() -> dict[str, int]:
-    """Account code → id; the chart is created by a migration and never changes at run time."""
-    global _ACCOUNT_IDS
-    if _ACCOUNT_IDS is None:
-        _ACCOUNT_IDS = dict(Account.objects.values_list("code", "pk"))
-    return _ACCOUNT_IDS
-
-
-_ACCOUNT_IDS: dict[str, int] | None = None
+    """Account code → id. The chart comes with a migration; it is made again if a test flushed it."""
+    ids = dict(Account.objects.values_list("code", "pk"))
+    missing = [code for code in Account.Code.values if code not in ids]
+    if missing:
+        Account.objects.bulk_create([Account(code=code) for code in missing], ignore_conflicts=True)
+        ids = dict(Account.objects.values_list("code", "pk"))
+    return ids

@@ -5,6 +5,21 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from puhui.org import roles
+from puhui.org.scope import ScopedQuerySet
+
+
+class CreditLineQuerySet(ScopedQuerySet):
+    village_path = "household__village"
+    manager_lookup = "household__grid__account_manager"
+
+    def visible_to(self, user):
+        """Staff through the household's scope; a farmer sees the lines of own household."""
+        if user is not None and user.is_authenticated and user.is_active and user.has_role(roles.FARMER):
+            own = self.filter(household__members__user=user)
+            return own if not user.is_bank_staff else (own | super().visible_to(user)).distinct()
+        return super().visible_to(user)
+
 
 class CreditLine(models.Model):
     """A revolving line (随借随还) of a household, three years from activation."""
@@ -30,6 +45,8 @@ class CreditLine(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CreditLineQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("credit line")

@@ -78,6 +78,10 @@ class Person(models.Model):
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     sex = models.CharField(_("sex"), max_length=1, blank=True, choices=[("M", _("male")), ("F", _("female"))])
     is_collected = models.BooleanField(_("collected"), default=False)
+    # A farmer's login: the person sees own household and credit line (mobile banking, DOMAIN §1).
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="person"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
