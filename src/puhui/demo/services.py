@@ -1,6 +1,7 @@
 """The Lanxi demo (API.md "Demo accounts"): geography, branches, grids and staff, from a seed."""
 
 import datetime
+from decimal import Decimal
 import math
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from puhui.org.models import Bank, Branch, Grid, Township, User, Village
 from puhui.org.services import role_groups_ensure
 
 DEMO_START_DATE = datetime.date(2017, 6, 30)
+DEMO_FARMER_LIMIT_FEN = 20_000_000  # 200,000.00 yuan, the AA cap
+DEMO_FARMER_RATE = Decimal("5.20")  # the 2017 one-year benchmark 4.35 % + the AA spread 0.85 %
 DEMO_USERNAMES = {
     roles.HEAD_OFFICE: "head",
     roles.BRANCH_MANAGER: "branch",
@@ -166,7 +169,32 @@ def demo_accounts_reset(*, password: str) -> list[DemoAccount]:
         accounts.append(DemoAccount(role, username, _scope_text(role, township, liaison_village)))
     # The demo account manager takes over the first run of the demo township's grids.
     manager_grids.update(account_manager=User.objects.get(username="manager"))
+    _farmer_line_ensure(User.objects.get(username=DEMO_USERNAMES[roles.FARMER]), liaison_village)
     return accounts
+
+
+def _farmer_line_ensure(farmer: User, village: Village) -> None:
+    """The demo farmer is the head of a household of the liaison's village, with an active line."""
+    from puhui.credit.models import CreditLine
+    from puhui.credit.services import line_activate
+    from puhui.households.models import Person
+
+    if Person.objects.filter(user=farmer).exists():
+        return
+    head = Person.objects.filter(household__village=village, relation="head").order_by("household__number").first()
+    if head is None:  # households are loaded after the accounts on a first start
+        return
+    Person.objects.filter(pk=head.pk).update(user=farmer)
+    if not CreditLine.objects.filter(household=head.household).exists():
+        line_activate(
+            user=User.objects.get(username=DEMO_USERNAMES[roles.BRANCH_MANAGER]),
+            household=head.household,
+            borrower=head,
+            limit_fen=DEMO_FARMER_LIMIT_FEN,
+            grade="AA",
+            rate=DEMO_FARMER_RATE,
+            start_date=DEMO_START_DATE,
+        )
 
 
 def _scope_text(role: str, township: Township, village: Village) -> str:

@@ -28,6 +28,7 @@ class Command(BaseCommand):
         self.stdout.write(f"正在载入兰溪演示数据（规模 {scale}）/ loading the Lanxi demo …")
         loaded = demo_load(seed=seed)
         self.stdout.write("演示区划与人员已载入。" if loaded else "演示区划与人员已存在。")
+        demo_accounts_reset(password=secrets.token_urlsafe(12))  # the accounts exist before the households load
         added = demo_households_load(scale=scale, seed=seed)
         self.stdout.write(f"农户档案：新增 {added} 户。" if added else "农户档案已存在，跳过。")
         if not settings.DEBUG:
