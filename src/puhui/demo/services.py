@@ -1,9 +1,9 @@
 """The Lanxi demo (API.md "Demo accounts"): geography, branches, grids and staff, from a seed."""
 
 import datetime
-from decimal import Decimal
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
