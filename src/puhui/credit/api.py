@@ -196,6 +196,15 @@ def _amount_fen(text: str) -> int:
     return amount
 
 
+def _money_request(request, payload: Schema, act) -> Status:
+    """Run a money action once per Idempotency-Key; a refused rule answers 422 with its code."""
+    try:
+        status, body = run_once(request, payload.model_dump(mode="json"), act)
+    except CreditRefused as exc:
+        raise _refusal(exc) from exc
+    return Status(status, body)
+
+
 def _refusal(exc: CreditRefused) -> ApiError:
     details = {k: fen_to_yuan_str(v) if isinstance(v, int) else v for k, v in exc.details.items()}
     return ApiError(422, exc.code, exc.message, details)
@@ -216,11 +225,7 @@ def drawdown(request, line_id: int, payload: DrawdownIn):
         )
         return 201, {"loan_id": loan.pk, "line": line_out(CreditLine.objects.get(pk=line_id))}
 
-    try:
-        status, body = run_once(request, payload.model_dump(mode="json"), act)
-    except CreditRefused as exc:
-        raise _refusal(exc) from exc
-    return Status(status, body)
+    return _money_request(request, payload, act)
 
 
 @router.post("/credit-lines/{line_id}/repayments", response={201: RepaymentOut, **ERRORS})
@@ -240,11 +245,7 @@ def repayment(request, line_id: int, payload: RepaymentIn):
         }
         return 201, {"allocated": allocated, "line": line_out(CreditLine.objects.get(pk=line_id))}
 
-    try:
-        status, body = run_once(request, payload.model_dump(mode="json"), act)
-    except CreditRefused as exc:
-        raise _refusal(exc) from exc
-    return Status(status, body)
+    return _money_request(request, payload, act)
 
 
 @router.get("/credit-lines/{line_id}/statement", response={200: StatementOut, **ERRORS})
