@@ -22,8 +22,7 @@ def test_raw_unbalanced_journal_is_refused_at_commit(world):
     with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
         raw("INSERT INTO credit_journal (kind, business_date, created_at) VALUES ('drawdown', %s, now())", [START])
         raw(
-            "INSERT INTO credit_leg (journal_id, account_id, amount_fen)"
-            " SELECT max(id), %s, 100 FROM credit_journal",
+            "INSERT INTO credit_leg (journal_id, account_id, amount_fen) SELECT max(id), %s, 100 FROM credit_journal",
             [accounts["1301"]],
         )
     assert not Leg.objects.exists()

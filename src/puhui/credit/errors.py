@@ -10,6 +10,10 @@ MESSAGES = {
     "invalid_amount": _("The amount must be more than 0.00 yuan with at most two decimals."),
     "exceeds_amount_due": _("The amount exceeds everything owed on this line."),
     "invalid_channel": _("This channel is not allowed here."),
+    "invalid_transition": _("The credit line cannot move from its current status to the one asked for."),
+    "line_has_balance": _("The credit line still has a balance; it can be closed once everything is repaid."),
+    "reversal_not_possible": _("This posting can no longer be reversed: later postings depend on it."),
+    "already_reversed": _("This posting has already been reversed, or is itself a reversal."),
 }
 
 

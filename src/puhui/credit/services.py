@@ -5,7 +5,7 @@ import datetime
 
 from auditlog.context import set_actor
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
 from puhui.core.selectors import business_date_current
@@ -154,3 +154,79 @@ def line_repay(*, user, line_id: int, amount_fen: int, channel: str) -> allocati
         )
         journal_post(kind=Journal.Kind.REPAYMENT, business_date=today, line=line, actor=user, legs=legs)
     return split
+
+
+# Line status transitions (ARCHITECTURE convention 6): from → allowed targets.
+LINE_TRANSITIONS = {
+    CreditLine.Status.ACTIVE: {CreditLine.Status.FROZEN, CreditLine.Status.CLOSED, CreditLine.Status.EXPIRED},
+    CreditLine.Status.FROZEN: {CreditLine.Status.ACTIVE, CreditLine.Status.CLOSED, CreditLine.Status.EXPIRED},
+    CreditLine.Status.EXPIRED: {CreditLine.Status.CLOSED},
+    CreditLine.Status.CLOSED: set(),
+}
+
+
+def _line_transition(user, line_id: int, target: str) -> CreditLine:
+    line = _line_locked(line_id)
+    if target not in LINE_TRANSITIONS[line.status]:
+        raise CreditRefused("invalid_transition", status=line.status, target=target)
+    with set_actor(user):
+        line.status = target
+        line.save(update_fields=["status", "updated_at"])
+    return line
+
+
+@transaction.atomic
+def line_freeze(*, user, line_id: int) -> CreditLine:
+    """冻结: no new drawdowns; repayments go on."""
+    return _line_transition(user, line_id, CreditLine.Status.FROZEN)
+
+
+@transaction.atomic
+def line_unfreeze(*, user, line_id: int) -> CreditLine:
+    """解冻: refused while a loan is past due (end of day would freeze the line again)."""
+    if Loan.objects.filter(line_id=line_id, outstanding_principal_fen__gt=0, dpd__gt=0).exists():
+        raise CreditRefused("line_frozen")
+    return _line_transition(user, line_id, CreditLine.Status.ACTIVE)
+
+
+@transaction.atomic
+def line_close(*, user, line_id: int) -> CreditLine:
+    """关闭: only a line that owes nothing."""
+    line = _line_locked(line_id)
+    if line.outstanding_principal_fen or _loans_due(line):
+        raise CreditRefused("line_has_balance")
+    return _line_transition(user, line_id, CreditLine.Status.CLOSED)
+
+
+@transaction.atomic
+def journal_reverse(*, user, journal_id: int) -> Journal:
+    """冲正: a journal with every leg negated; loan and line principal move back with it. Once per journal."""
+    original = Journal.objects.select_related("line").get(pk=journal_id)
+    if original.kind == Journal.Kind.REVERSAL or Journal.objects.filter(reverses=original).exists():
+        raise CreditRefused("already_reversed")
+    line = _line_locked(original.line_id)
+    legs = list(original.legs.select_related("account"))
+    principal_moves = [
+        (leg.loan_id, -leg.amount_fen) for leg in legs if leg.account.code == Account.Code.LOAN_PRINCIPAL
+    ]
+    try:
+        with transaction.atomic(), set_actor(user):
+            return _reversal_post(user, line, original, legs, principal_moves)
+    except IntegrityError as exc:  # a loan's principal would leave 0…principal, or the line its limit
+        raise CreditRefused("reversal_not_possible") from exc
+
+
+def _reversal_post(user, line, original, legs, principal_moves) -> Journal:
+    for loan_id, change in principal_moves:
+        Loan.objects.filter(pk=loan_id).update(outstanding_principal_fen=F("outstanding_principal_fen") + change)
+    CreditLine.objects.filter(pk=line.pk).update(
+        outstanding_principal_fen=F("outstanding_principal_fen") + sum(change for _, change in principal_moves)
+    )
+    return journal_post(
+        kind=Journal.Kind.REVERSAL,
+        business_date=business_date_current(),
+        line=line,
+        actor=user,
+        reverses=original,
+        legs=[LegSpec(leg.account.code, -leg.amount_fen, leg.loan_id) for leg in legs],
+    )
