@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("puhui.web.urls")),
     path("", include("puhui.households.urls")),
     path("", include("puhui.households.urls_capture")),
+    path("", include("puhui.credit.urls")),
 ]
 
 if settings.DEBUG:

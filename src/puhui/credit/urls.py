@@ -1,0 +1,3 @@
+"""Credit-line pages: filled in by the credit pages work."""
+
+urlpatterns: list = []
