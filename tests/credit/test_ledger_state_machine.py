@@ -2,7 +2,6 @@
 
 import datetime
 from contextlib import suppress
-from decimal import Decimal
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -14,33 +13,15 @@ from puhui.credit.models import CreditLine, Journal, Loan
 from puhui.credit.selectors import trial_balance
 from puhui.credit.services import (
     journal_reverse,
-    line_activate,
     line_drawdown,
     line_freeze,
     line_repay,
     line_unfreeze,
 )
-from puhui.households.models import Household, Person
 from puhui.org import roles
-from tests.credit.test_money_services import START
+from tests.credit.test_money_services import START, make_line
 
 LIMIT = 1_000_000
-
-
-def fresh_line(world, number: int) -> CreditLine:
-    """Each example gets its own household and line, so that nothing drawn depends on an earlier example."""
-    household = Household.objects.create(village=world.village_mine, grid=world.grid_mine, number=f"SM{number}")
-    borrower = Person.objects.create(household=household, relation="head", name="李四")
-    business_date_set(business_date=START)
-    return line_activate(
-        user=world.users[roles.BRANCH_MANAGER],
-        household=household,
-        borrower=borrower,
-        limit_fen=LIMIT,
-        grade="A",
-        rate=Decimal("5.55"),
-        start_date=START,
-    )
 
 
 def test_books_hold_after_every_step(world):
@@ -51,7 +32,8 @@ def test_books_hold_after_every_step(world):
         def __init__(self):
             super().__init__()
             self.day = START
-            self.line = fresh_line(world, next(examples))
+            # each example its own line, so that nothing drawn depends on an earlier example
+            self.line = make_line(world, limit_fen=LIMIT, number=f"SM{next(examples)}")
 
         @rule(amount=st.integers(min_value=-10, max_value=LIMIT + 10))
         def drawdown(self, amount):

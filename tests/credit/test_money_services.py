@@ -18,8 +18,8 @@ from puhui.org import roles
 START = datetime.date(2017, 7, 3)
 
 
-def make_line(world, limit_fen=30_000_000) -> CreditLine:
-    household = Household.objects.create(village=world.village_mine, grid=world.grid_mine, number="H1")
+def make_line(world, limit_fen=30_000_000, number="H1") -> CreditLine:
+    household = Household.objects.create(village=world.village_mine, grid=world.grid_mine, number=number)
     borrower = Person.objects.create(household=household, relation="head", name="张三")
     business_date_set(business_date=START)
     return line_activate(
