@@ -7,7 +7,6 @@ from django.db.models import Q
 
 from puhui.households.import_messages import ImportRefused
 from puhui.households.importing import household_import
-from puhui.households.workbooks import register_precheck
 from puhui.org import roles
 from puhui.org.models import User
 
@@ -26,7 +25,6 @@ class Command(BaseCommand):
         actor = self._actor(user)
         error_path = errors or file.with_name(f"{file.stem}-错误行.xlsx")
         try:
-            register_precheck(file)
             result = household_import(path=file, user=actor, error_path=error_path)
         except ImportRefused as exc:
             raise CommandError(exc.message) from exc
