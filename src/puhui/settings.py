@@ -194,8 +194,8 @@ PUHUI_IMPORT_PARALLEL_MIN_ROWS = int(os.environ.get("PUHUI_IMPORT_PARALLEL_MIN_R
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Loans (DOMAIN §4): default term 12 months, never past the line's end.
-PUHUI_LOAN_TERM_MONTHS = int(os.environ.get("PUHUI_LOAN_TERM_MONTHS", "12"))
+# Credit rules (loan term, penalty, settlement day, classification bands) are data: the credit rules row
+# in the admin (credit.CreditRules), with DOMAIN §4's defaults.
 
 # API tokens (API.md): default lifetime 12 hours.
 PUHUI_TOKEN_TTL = timedelta(hours=float(os.environ.get("PUHUI_TOKEN_TTL_HOURS", "12")))

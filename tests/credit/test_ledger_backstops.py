@@ -48,3 +48,26 @@ def test_posted_legs_and_journals_cannot_change(world):
 def test_service_layer_refuses_unbalanced_legs_on_any_database(db):
     with pytest.raises(UnbalancedJournal):
         journal_post(kind="drawdown", business_date=START, legs=[LegSpec(Account.Code.LOAN_PRINCIPAL, 100)])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_leg_cannot_join_a_journal_of_an_earlier_transaction(world):
+    from puhui.credit.services import line_drawdown
+
+    line = make_line(world)
+    line_drawdown(user=world.users[roles.FARMER], line_id=line.pk, amount_fen=100, channel="mobile")
+    journal, accounts = Journal.objects.get(), account_ids()
+    with pytest.raises(IntegrityError, match="never changed"), transaction.atomic():
+        # balanced in itself, but it would change a journal already posted
+        raw(
+            "INSERT INTO credit_leg (journal_id, account_id, amount_fen) VALUES (%s, %s, 5), (%s, %s, -5)",
+            [journal.pk, accounts["1301"], journal.pk, accounts["2241"]],
+        )
+    assert Leg.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_journal_without_legs_is_refused_at_commit(world):
+    with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
+        raw("INSERT INTO credit_journal (kind, business_date, created_at) VALUES ('accrual', %s, now())", [START])
+    assert not Journal.objects.exists()

@@ -177,11 +177,12 @@ def _decimal_to_fen(amount: Decimal) -> int:
     return int(cents.scaleb(2))
 
 
-def fen_to_yuan_str(fen: int) -> str:
-    """Integer fen as yuan text with exactly two decimals, e.g. 1000 -> '10.00', -310 -> '-3.10'."""
+def fen_to_yuan_str(fen: int, *, grouped: bool = False) -> str:
+    """Integer fen as yuan text with exactly two decimals, e.g. 1000 -> '10.00', -310 -> '-3.10';
+    grouped: with thousands separators, as bank reports print figures (2000000 -> '20,000.00')."""
     sign = "-" if fen < 0 else ""
     yuan, cents = divmod(abs(fen), 100)
-    return f"{sign}{yuan}.{cents:02d}"
+    return f"{sign}{yuan:,}.{cents:02d}" if grouped else f"{sign}{yuan}.{cents:02d}"
 
 
 def mask_resident_id(number: str) -> str:

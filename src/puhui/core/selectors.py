@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from puhui.core.models import ApiToken, BusinessDate
@@ -19,6 +19,22 @@ def business_date_current() -> datetime.date:
     except IntegrityError:  # another request created it first
         row = BusinessDate.objects.get(pk=BusinessDate.SINGLETON_PK)
     return row.business_date
+
+
+def business_date_for_posting() -> datetime.date:
+    """The business date, held until the caller's transaction ends (FOR SHARE on PostgreSQL).
+
+    Postings share the lock and end of day takes it exclusively, so a posting never straddles a day's close:
+    it waits for end of day, or end of day waits for it. SQLite serialises writers by itself."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT business_date FROM core_businessdate WHERE id = %s FOR SHARE", [BusinessDate.SINGLETON_PK]
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return row[0]
+    return business_date_current()
 
 
 def api_token_user(raw_token: str):

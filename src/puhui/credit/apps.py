@@ -10,7 +10,9 @@ class CreditConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from puhui.credit.models import CreditLine, Loan
+        from puhui.credit.models import CreditLine, CreditRules, Loan, Repayment
 
         auditlog.register(CreditLine)
         auditlog.register(Loan)
+        auditlog.register(Repayment)
+        auditlog.register(CreditRules)

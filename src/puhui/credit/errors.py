@@ -14,6 +14,10 @@ MESSAGES = {
     "line_has_balance": _("The credit line still has a balance; it can be closed once everything is repaid."),
     "reversal_not_possible": _("This posting can no longer be reversed: later postings depend on it."),
     "already_reversed": _("This posting has already been reversed, or is itself a reversal."),
+    "eod_not_business_date": _("End of day can only close the current business date."),
+    "eod_already_closed": _("End of day has already closed this business date."),
+    "eod_too_many_days": _("One end-of-day job closes at most a year of business dates; choose an earlier date."),
+    "eod_in_progress": _("End of day is already running; wait for it to finish."),
 }
 
 

@@ -60,3 +60,12 @@ class StaffDrawForm(DrawForm, StaffChannelMixin):
 
 class StaffRepayForm(AmountForm, StaffChannelMixin):
     field_order = ["amount", "channel"]
+
+
+class EodForm(forms.Form):
+    """The last business date end of day should close (the head-office page)."""
+
+    until = forms.DateField(
+        label=_("Close up to and including"),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )

@@ -79,7 +79,7 @@ def round_half_up_fen(units: int) -> int:
 
 def daily_interest_units(principal_fen: int, annual_rate: Decimal) -> int:
     """Exact interest of one day (actual/360) on principal_fen at annual_rate, in units."""
-    return _fen(principal_fen, "principal_fen") * _scaled_rate(annual_rate)
+    return _fen(principal_fen, "principal_fen") * scaled_rate(annual_rate)
 
 
 def accrue_day(state: Accrual, principal_fen: int, annual_rate: Decimal) -> tuple[Accrual, int]:
@@ -96,7 +96,7 @@ def settle(state: Accrual) -> tuple[Accrual, int]:
 
 def penalty_rate(contract_rate: Decimal, multiplier: Decimal = DEFAULT_PENALTY_MULTIPLIER) -> Decimal:
     """The penalty (罚息) annual rate: contract rate × multiplier, exactly."""
-    _scaled_rate(contract_rate)
+    scaled_rate(contract_rate)
     if not isinstance(multiplier, Decimal) or not multiplier.is_finite() or multiplier < 0:
         raise ValueError(f"multiplier must be a finite non-negative Decimal, got {multiplier!r}")
     return contract_rate * multiplier
@@ -153,7 +153,7 @@ def interest_between(principal_fen: int, annual_rate: Decimal, start: datetime.d
     return round_half_up_fen(daily_interest_units(principal_fen, annual_rate) * days)
 
 
-def _scaled_rate(annual_rate: Decimal) -> int:
+def scaled_rate(annual_rate: Decimal) -> int:
     """The rate as an integer number of 10**-RATE_PLACES percent; refuses floats and finer rates."""
     if not isinstance(annual_rate, Decimal) or not annual_rate.is_finite() or annual_rate < 0:
         raise ValueError(f"annual_rate must be a finite non-negative Decimal, got {annual_rate!r}")

@@ -1,10 +1,13 @@
 """Credit lines (授信), loans (借据) and the double-entry ledger (DOMAIN §4). Money is integer fen."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from puhui.credit.classify import Classification as ClassificationCode
 from puhui.org import roles
 from puhui.org.scope import ScopedQuerySet
 
@@ -43,6 +46,8 @@ class CreditLine(models.Model):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # End of day lifts only the freezes it made itself; a freeze by staff stays until staff lift it.
+    frozen_by_eod = models.BooleanField(_("frozen by end of day"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -69,6 +74,16 @@ class CreditLine(models.Model):
         return self.limit_fen - self.outstanding_principal_fen
 
 
+class Classification(models.TextChoices):
+    """五级分类 codes of credit/classify.py with their labels."""
+
+    NORMAL = ClassificationCode.NORMAL.value, _("normal")
+    SPECIAL_MENTION = ClassificationCode.SPECIAL_MENTION.value, _("special mention")
+    SUBSTANDARD = ClassificationCode.SUBSTANDARD.value, _("substandard")
+    DOUBTFUL = ClassificationCode.DOUBTFUL.value, _("doubtful")
+    LOSS = ClassificationCode.LOSS.value, _("loss")
+
+
 class Loan(models.Model):
     """借据: one drawdown, its rate fixed at drawdown, due at maturity (never after the line's end)."""
 
@@ -88,7 +103,28 @@ class Loan(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     purpose = models.CharField(_("purpose"), max_length=60, blank=True)
     dpd = models.PositiveIntegerField(_("days past due"), default=0)
-    classification = models.CharField(_("classification"), max_length=20, default="normal")
+    classification = models.CharField(
+        _("classification"), max_length=20, choices=Classification.choices, default=Classification.NORMAL
+    )
+    # Interest state carried by end of day (credit/interest.py in SQL): the contract and penalty rates in
+    # 10**-6 percent, and per interest kind the exact sub-fen remainder (exact accrual − posted fen, in
+    # interest.UNITS_PER_FEN units, within ±½ fen), so posted interest is the exact accrual rounded once.
+    rate_scaled = models.BigIntegerField(_("annual rate (10⁻⁶ %)"))
+    penalty_rate_scaled = models.BigIntegerField(_("penalty rate (10⁻⁶ %)"))
+    normal_remainder_units = models.BigIntegerField(default=0, editable=False)
+    penalty_remainder_units = models.BigIntegerField(default=0, editable=False)
+    compound_remainder_units = models.BigIntegerField(default=0, editable=False)
+    # Posted, unpaid interest in fen by bucket; their sum is the loan's interest-receivable balance.
+    interest_accrued_fen = models.BigIntegerField(_("current interest not yet settled (fen)"), default=0)
+    penalty_accrued_fen = models.BigIntegerField(_("penalty and compound interest not yet settled (fen)"), default=0)
+    interest_due_fen = models.BigIntegerField(_("settled interest unpaid (fen)"), default=0)
+    penalty_due_fen = models.BigIntegerField(_("settled penalty and compound interest unpaid (fen)"), default=0)
+    interest_due_since = models.DateField(_("oldest unpaid interest due on"), null=True, blank=True)
+    accrued_through = models.DateField(_("interest accrued through"), null=True, blank=True)
+    # fen posted by the accrual of `accrued_through` in end-of-day run `accrual_run_id`: the day's legs
+    accrual_run_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    accrual_day_interest_fen = models.BigIntegerField(default=0, editable=False)
+    accrual_day_penalty_fen = models.BigIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -103,10 +139,37 @@ class Loan(models.Model):
                 name="loan_outstanding_within_principal",
             ),
             models.CheckConstraint(condition=Q(maturity__gt=F("drawn_on")), name="loan_matures_after_drawdown"),
+            models.CheckConstraint(
+                condition=Q(interest_accrued_fen__gte=0, penalty_accrued_fen__gte=0)
+                & Q(interest_due_fen__gte=0, penalty_due_fen__gte=0),
+                name="loan_interest_buckets_not_negative",
+            ),
+        ]
+        indexes = [
+            # end of day and the freeze rule look only at loans past due
+            models.Index(fields=["line"], condition=Q(dpd__gt=0), name="loan_past_due_line"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.principal_fen / 100:.2f}"
+
+    @property
+    def interest_unpaid_fen(self) -> int:
+        """Every posted interest fen not yet paid (current, settled, penalty and compound)."""
+        return self.interest_accrued_fen + self.penalty_accrued_fen + self.interest_due_fen + self.penalty_due_fen
+
+
+# A loan is open while it owes principal or interest; the sum of its interest buckets is its receivable.
+LOAN_OPEN = (
+    Q(outstanding_principal_fen__gt=0)
+    | Q(interest_accrued_fen__gt=0)
+    | Q(penalty_accrued_fen__gt=0)
+    | Q(interest_due_fen__gt=0)
+    | Q(penalty_due_fen__gt=0)
+)
+LOAN_INTEREST_UNPAID = (
+    F("interest_accrued_fen") + F("penalty_accrued_fen") + F("interest_due_fen") + F("penalty_due_fen")
+)
 
 
 class Account(models.Model):
@@ -168,3 +231,104 @@ class Leg(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.amount_fen:+d}"
+
+
+class Repayment(models.Model):
+    """还款: one repayment and how it was allocated (per loan in RepaymentPart); reversal restores it."""
+
+    journal = models.OneToOneField(Journal, on_delete=models.PROTECT, related_name="repayment")
+    line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="repayments")
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Loan.Channel.choices)
+    business_date = models.DateField(_("business date"))
+
+    class Meta:
+        verbose_name = _("repayment")
+        verbose_name_plural = _("repayments")
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="repayment_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.business_date} {self.amount_fen / 100:.2f}"
+
+
+class RepaymentPart(models.Model):
+    """The part of a repayment that went to one loan, by Civil Code art. 561 category and interest bucket."""
+
+    repayment = models.ForeignKey(Repayment, on_delete=models.PROTECT, related_name="parts")
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayment_parts")
+    penalty_due_fen = models.BigIntegerField(default=0)
+    penalty_accrued_fen = models.BigIntegerField(default=0)
+    interest_due_fen = models.BigIntegerField(default=0)
+    interest_accrued_fen = models.BigIntegerField(default=0)
+    principal_fen = models.BigIntegerField(default=0)
+    interest_due_since = models.DateField(null=True, blank=True)  # the loan's, before this repayment
+
+    class Meta:
+        verbose_name = _("repayment part")
+        verbose_name_plural = _("repayment parts")
+
+    def __str__(self) -> str:
+        return f"{self.repayment_id}/{self.loan_id}"
+
+
+class CreditRules(models.Model):
+    """The bank's credit rules (DOMAIN §4 defaults), one row the head office edits in the admin."""
+
+    SINGLETON_PK = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_PK, editable=False)
+    loan_term_months = models.PositiveSmallIntegerField(_("loan term (months)"), default=12)
+    penalty_multiplier = models.DecimalField(
+        _("penalty rate multiplier"), max_digits=4, decimal_places=2, default=Decimal("1.50")
+    )
+    compound_interest = models.BooleanField(_("compound interest on unpaid interest"), default=True)
+    settlement_day = models.PositiveSmallIntegerField(_("interest settlement day of month"), default=20)
+    special_mention_max_dpd = models.PositiveSmallIntegerField(_("special mention up to DPD"), default=90)
+    substandard_max_dpd = models.PositiveSmallIntegerField(_("substandard up to DPD"), default=270)
+    doubtful_max_dpd = models.PositiveSmallIntegerField(_("doubtful up to DPD"), default=360)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("credit rules")
+        verbose_name_plural = _("credit rules")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="credit_rules_single_row"),
+            models.CheckConstraint(condition=Q(loan_term_months__gte=1), name="credit_rules_term_positive"),
+            models.CheckConstraint(condition=Q(settlement_day__gte=1, settlement_day__lte=28), name="credit_rules_day"),
+            models.CheckConstraint(
+                condition=Q(special_mention_max_dpd__gte=1)
+                & Q(substandard_max_dpd__gt=F("special_mention_max_dpd"))
+                & Q(doubtful_max_dpd__gt=F("substandard_max_dpd")),
+                name="credit_rules_dpd_bands",
+            ),
+            models.CheckConstraint(condition=Q(penalty_multiplier__gte=1), name="credit_rules_penalty_at_least_rate"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("credit rules"))
+
+
+class EodRun(models.Model):
+    """日终: one business date's end of day; unique per date, so a date is never run twice."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    business_date = models.DateField(_("business date"), unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("end-of-day run")
+        verbose_name_plural = _("end-of-day runs")
+        ordering = ["-business_date"]
+
+    def __str__(self) -> str:
+        return f"{self.business_date} {self.status}"

@@ -4,15 +4,15 @@ line locked (select_for_update), counters moved with F(), a balanced journal, an
 import datetime
 
 from auditlog.context import set_actor
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F
 
-from puhui.core.selectors import business_date_current
-from puhui.credit import allocation
+from puhui.core.selectors import business_date_for_posting
+from puhui.credit import allocation, classify, interest
 from puhui.credit.errors import CreditRefused
 from puhui.credit.ledger import LegSpec, journal_post
-from puhui.credit.models import Account, CreditLine, Journal, Leg, Loan
+from puhui.credit.models import LOAN_OPEN, Account, CreditLine, Journal, Loan, Repayment, RepaymentPart
+from puhui.credit.selectors import classification_thresholds, credit_rules
 
 LINE_YEARS = 3  # DOMAIN §3 step 9: 一次授信三年
 
@@ -74,16 +74,19 @@ def _drawable(line: CreditLine, today: datetime.date, amount_fen: int) -> None:
 @transaction.atomic
 def line_drawdown(*, user, line_id: int, amount_fen: int, channel: str, purpose: str = "") -> Loan:
     """用信: a loan on the line, due in the default term and never after the line's end."""
-    today = business_date_current()
+    today = business_date_for_posting()
     line = _line_locked(line_id)
     _drawable(line, today, amount_fen)
-    maturity = min(add_months(today, settings.PUHUI_LOAN_TERM_MONTHS), line.end_date)
+    rules = credit_rules()
+    maturity = min(add_months(today, rules.loan_term_months), line.end_date)
     with set_actor(user):
         loan = Loan.objects.create(
             line=line,
             principal_fen=amount_fen,
             outstanding_principal_fen=amount_fen,
             rate=line.rate,
+            rate_scaled=interest.scaled_rate(line.rate),
+            penalty_rate_scaled=interest.scaled_rate(interest.penalty_rate(line.rate, rules.penalty_multiplier)),
             drawn_on=today,
             maturity=maturity,
             channel=channel,
@@ -106,54 +109,99 @@ def line_drawdown(*, user, line_id: int, amount_fen: int, channel: str, purpose:
     return loan
 
 
-def _loans_due(line: CreditLine) -> list[allocation.LoanDue]:
-    """What each open loan owes now. Interest receivable comes from the ledger (end of day posts it)."""
-    receivable = dict(
-        Leg.objects.filter(loan__line=line, account__code=Account.Code.INTEREST_RECEIVABLE)
-        .values("loan_id")
-        .annotate(balance=Sum("amount_fen"))
-        .values_list("loan_id", "balance")
+def loan_oldest_due(loan: Loan, today: datetime.date) -> datetime.date | None:
+    """The oldest unpaid due date: unpaid settled interest, or principal once the loan has matured."""
+    dates = [loan.interest_due_since] if loan.interest_due_since else []
+    if loan.outstanding_principal_fen and loan.maturity <= today:
+        dates.append(loan.maturity)
+    return min(dates, default=None)
+
+
+def _loan_due(loan: Loan, today: datetime.date) -> allocation.LoanDue:
+    """What one loan owes now in the Civil Code categories; penalty includes compound interest (复利)."""
+    return allocation.LoanDue(
+        loan_id=loan.pk,
+        oldest_due=loan_oldest_due(loan, today),
+        drawn_on=loan.drawn_on,
+        penalty_fen=loan.penalty_due_fen + loan.penalty_accrued_fen,
+        overdue_interest_fen=loan.interest_due_fen,
+        interest_fen=loan.interest_accrued_fen,
+        principal_fen=loan.outstanding_principal_fen,
     )
-    return [
-        allocation.LoanDue(
-            loan_id=loan.pk,
-            oldest_due=loan.maturity,
-            drawn_on=loan.drawn_on,
-            penalty_fen=0,
-            overdue_interest_fen=0,
-            interest_fen=receivable.get(loan.pk, 0),
-            principal_fen=loan.outstanding_principal_fen,
-        )
-        for loan in line.loans.filter(outstanding_principal_fen__gt=0)
-    ]
+
+
+def _buckets_paid(loan: Loan, part: allocation.LoanAllocation) -> dict[str, int]:
+    """The allocation in the loan's buckets: settled penalty before penalty still accruing."""
+    penalty_due = min(part.penalty_fen, loan.penalty_due_fen)
+    return {
+        "penalty_due_fen": penalty_due,
+        "penalty_accrued_fen": part.penalty_fen - penalty_due,
+        "interest_due_fen": part.overdue_interest_fen,
+        "interest_accrued_fen": part.interest_fen,
+        "principal_fen": part.principal_fen,
+    }
 
 
 @transaction.atomic
 def line_repay(*, user, line_id: int, amount_fen: int, channel: str) -> allocation.Allocation:
     """还款: allocated penalty → overdue interest → interest → principal, oldest due first; no overpayment."""
-    today = business_date_current()
+    today = business_date_for_posting()
     line = _line_locked(line_id)
+    loans = {loan.pk: loan for loan in line.loans.filter(LOAN_OPEN)}
     try:
-        split = allocation.allocate(amount_fen, _loans_due(line))
+        split = allocation.allocate(amount_fen, [_loan_due(loan, today) for loan in loans.values()])
     except allocation.InvalidAmount as exc:
         raise CreditRefused("invalid_amount") from exc
     except allocation.Overpayment as exc:
         raise CreditRefused("exceeds_amount_due", amount_due=exc.amount_due_fen) from exc
     legs = [LegSpec(Account.Code.CUSTOMER_SETTLEMENT, amount_fen)]
+    parts, thresholds = [], classification_thresholds(credit_rules())
     with set_actor(user):
         for part in split.per_loan:
-            if part.principal_fen:
-                Loan.objects.filter(pk=part.loan_id).update(
-                    outstanding_principal_fen=F("outstanding_principal_fen") - part.principal_fen
-                )
+            loan = loans[part.loan_id]
+            paid = _buckets_paid(loan, part)
+            parts.append(RepaymentPart(loan=loan, interest_due_since=loan.interest_due_since, **paid))
+            _loan_pay(loan, paid, today, thresholds)
             legs.append(LegSpec(Account.Code.LOAN_PRINCIPAL, -part.principal_fen, part.loan_id))
-            interest = part.penalty_fen + part.overdue_interest_fen + part.interest_fen
-            legs.append(LegSpec(Account.Code.INTEREST_RECEIVABLE, -interest, part.loan_id))
+            legs.append(LegSpec(Account.Code.INTEREST_RECEIVABLE, -(part.total_fen - part.principal_fen), part.loan_id))
         CreditLine.objects.filter(pk=line.pk).update(
             outstanding_principal_fen=F("outstanding_principal_fen") - split.principal_fen
         )
-        journal_post(kind=Journal.Kind.REPAYMENT, business_date=today, line=line, actor=user, legs=legs)
+        journal = journal_post(kind=Journal.Kind.REPAYMENT, business_date=today, line=line, actor=user, legs=legs)
+        repayment = Repayment.objects.create(
+            journal=journal, line=line, amount_fen=amount_fen, channel=channel, business_date=today
+        )
+        for part in parts:
+            part.repayment = repayment
+        RepaymentPart.objects.bulk_create(parts)
+        _line_thaw_if_cured(line)
     return split
+
+
+REPAYMENT_BUCKETS = ("penalty_due_fen", "penalty_accrued_fen", "interest_due_fen", "interest_accrued_fen")
+
+
+def _loan_pay(loan: Loan, paid: dict[str, int], today: datetime.date, thresholds: classify.Thresholds) -> None:
+    """Take a repayment off the loan's buckets; a loan paid up to date is cured at once (DPD 0, 正常)."""
+    for bucket in REPAYMENT_BUCKETS:
+        setattr(loan, bucket, getattr(loan, bucket) - paid[bucket])
+    loan.outstanding_principal_fen -= paid["principal_fen"]
+    if not (loan.interest_due_fen or loan.penalty_due_fen):
+        loan.interest_due_since = None
+    dpd = classify.days_past_due(loan_oldest_due(loan, today), today)
+    # only ever an improvement: end of day is what worsens a classification
+    loan.dpd = min(loan.dpd, dpd)
+    loan.classification = classify.classify(loan.dpd, thresholds).value
+    loan.save(
+        update_fields=[*REPAYMENT_BUCKETS, "outstanding_principal_fen", "interest_due_since", "dpd", "classification"]
+    )
+
+
+def _line_thaw_if_cured(line: CreditLine) -> None:
+    """A line end of day froze for a past-due loan is active again once no loan is past due."""
+    if line.status == CreditLine.Status.FROZEN and line.frozen_by_eod and not line.loans.filter(dpd__gt=0).exists():
+        line.status, line.frozen_by_eod = CreditLine.Status.ACTIVE, False
+        line.save(update_fields=["status", "frozen_by_eod", "updated_at"])
 
 
 # Line status transitions (ARCHITECTURE convention 6): from → allowed targets.
@@ -171,7 +219,8 @@ def _line_transition(user, line_id: int, target: str) -> CreditLine:
         raise CreditRefused("invalid_transition", status=line.status, target=target)
     with set_actor(user):
         line.status = target
-        line.save(update_fields=["status", "updated_at"])
+        line.frozen_by_eod = False  # whatever staff decide now is theirs to lift, not end of day's
+        line.save(update_fields=["status", "frozen_by_eod", "updated_at"])
     return line
 
 
@@ -193,30 +242,56 @@ def line_unfreeze(*, user, line_id: int) -> CreditLine:
 def line_close(*, user, line_id: int) -> CreditLine:
     """关闭: only a line that owes nothing."""
     line = _line_locked(line_id)
-    if line.outstanding_principal_fen or _loans_due(line):
+    if line.outstanding_principal_fen or line.loans.filter(LOAN_OPEN).exists():
         raise CreditRefused("line_has_balance")
     return _line_transition(user, line_id, CreditLine.Status.CLOSED)
 
 
 @transaction.atomic
 def journal_reverse(*, user, journal_id: int) -> Journal:
-    """冲正: a journal with every leg negated; loan and line principal move back with it. Once per journal."""
+    """冲正: a journal with every leg negated, loans and line moved back with it. Once per journal; end-of-day
+    accruals and drawdowns whose loan has accrued interest cannot be reversed (their interest is booked)."""
     original = Journal.objects.select_related("line").get(pk=journal_id)
     if original.kind == Journal.Kind.REVERSAL or Journal.objects.filter(reverses=original).exists():
         raise CreditRefused("already_reversed")
+    if original.line_id is None:
+        raise CreditRefused("reversal_not_possible")
+    today = business_date_for_posting()
     line = _line_locked(original.line_id)
     legs = list(original.legs.select_related("account"))
     principal_moves = [
         (leg.loan_id, -leg.amount_fen) for leg in legs if leg.account.code == Account.Code.LOAN_PRINCIPAL
     ]
+    if (
+        original.kind == Journal.Kind.DRAWDOWN
+        and Loan.objects.filter(
+            pk__in=[loan_id for loan_id, _ in principal_moves], accrued_through__isnull=False
+        ).exists()
+    ):
+        raise CreditRefused("reversal_not_possible")
     try:
         with transaction.atomic(), set_actor(user):
-            return _reversal_post(user, line, original, legs, principal_moves)
+            if original.kind == Journal.Kind.REPAYMENT:
+                _repayment_restore(original)
+            return _reversal_post(user, line, original, legs, principal_moves, today)
     except IntegrityError as exc:  # a loan's principal would leave 0…principal, or the line its limit
         raise CreditRefused("reversal_not_possible") from exc
 
 
-def _reversal_post(user, line, original, legs, principal_moves) -> Journal:
+def _repayment_restore(journal: Journal) -> None:
+    """Put back the interest a reversed repayment took off each loan, and its oldest due date."""
+    for part in RepaymentPart.objects.filter(repayment__journal=journal).select_related("loan"):
+        loan = part.loan
+        for bucket in REPAYMENT_BUCKETS:
+            setattr(loan, bucket, getattr(loan, bucket) + getattr(part, bucket))
+        if part.interest_due_since and (
+            loan.interest_due_since is None or part.interest_due_since < loan.interest_due_since
+        ):
+            loan.interest_due_since = part.interest_due_since
+        loan.save(update_fields=[*REPAYMENT_BUCKETS, "interest_due_since"])
+
+
+def _reversal_post(user, line, original, legs, principal_moves, today) -> Journal:
     for loan_id, change in principal_moves:
         Loan.objects.filter(pk=loan_id).update(outstanding_principal_fen=F("outstanding_principal_fen") + change)
     CreditLine.objects.filter(pk=line.pk).update(
@@ -224,7 +299,7 @@ def _reversal_post(user, line, original, legs, principal_moves) -> Journal:
     )
     return journal_post(
         kind=Journal.Kind.REVERSAL,
-        business_date=business_date_current(),
+        business_date=today,
         line=line,
         actor=user,
         reverses=original,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from puhui.credit import views
+from puhui.credit import office_views, views
 
 urlpatterns = [
     path("my/credit/", views.my_credit, name="my-credit"),
@@ -15,4 +15,8 @@ urlpatterns = [
     path("credit-lines/<int:pk>/repay/", views.line_repay, name="credit-line-repay"),
     path("credit-lines/<int:pk>/confirm/<str:token>/", views.line_confirm, name="credit-line-confirm"),
     path("credit-lines/<int:pk>/receipt/<int:journal_id>/", views.line_receipt, name="credit-line-receipt"),
+    path("eod/", office_views.eod_page, name="eod"),
+    path("eod/jobs/<int:pk>/", office_views.eod_job, name="eod-job"),
+    path("eod/jobs/<int:pk>/progress/", office_views.eod_job_progress, name="eod-job-progress"),
+    path("ledger/", office_views.ledger_page, name="ledger"),
 ]

@@ -6,7 +6,6 @@ import secrets
 from functools import wraps
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from puhui.core.errors import ApiError
 from puhui.core.idempotency import HEADER, run_once
+from puhui.core.ids import fen_to_yuan_str
 from puhui.credit import selectors, services
 from puhui.credit.api import rate_text
 from puhui.credit.errors import CreditRefused
@@ -34,9 +34,7 @@ LINES_PER_PAGE = 50
 
 def yuan(fen: int) -> str:
     """Integer fen as '20,000.00' (thousands separators, two decimals)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
+    return fen_to_yuan_str(fen, grouped=True)
 
 
 def farmer_required(view):
@@ -182,7 +180,7 @@ def _confirm_context(line: CreditLine, entry: dict, token: str) -> dict:
         "purpose": entry["purpose"],
         "rate": rate_text(line.rate),
         "rate_percent": f"{rate_text(line.rate)}%",
-        "term_months": settings.PUHUI_LOAN_TERM_MONTHS,
+        "term_months": selectors.credit_rules().loan_term_months,
         "available": yuan(line.available_fen),
         "outstanding": yuan(line.outstanding_principal_fen),
         "available_after": yuan(max(after_fen, 0)),

@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import template
 
+from puhui.core.ids import fen_to_yuan_str
+
 register = template.Library()
 
 
@@ -20,4 +22,13 @@ def percent(value, places: int = 1) -> str:
     try:
         return f"{Decimal(value) * 100:.{int(places)}f}%"
     except (TypeError, ValueError, ArithmeticError):
+        return ""
+
+
+@register.filter
+def yuan(fen) -> str:
+    """Integer fen → '20,000.00'."""
+    try:
+        return fen_to_yuan_str(int(fen), grouped=True)
+    except (TypeError, ValueError):
         return ""
