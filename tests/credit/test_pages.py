@@ -248,3 +248,17 @@ def test_anonymous_goes_to_login(client, line):
     for url in (reverse("my-credit"), reverse("credit-line-detail", args=[line.pk])):
         response = client.get(url)
         assert response.status_code == 302 and "/login/" in response.url
+
+
+def test_the_line_page_shows_what_is_due_now_after_settlement(world, login):
+    from puhui.credit.eod import eod_run
+    from tests.credit.test_eod import drawn
+
+    loan = drawn(world, 1_000_000)
+    eod_run(user=world.users[roles.HEAD_OFFICE], until=loan.drawn_on.replace(day=21))
+    page = login(world.users[roles.ACCOUNT_MANAGER]).get(f"/credit-lines/{loan.line_id}/").content.decode()
+    # 18 days of interest settled on the 20th (21.75) are due and unpaid on the 22nd: 1 day past due, 关注;
+    # everything: 10,000 + 21.75 + the 21st's day of interest (1.21) + compound interest still under a fen
+    assert 'data-testid="line-due-now"' in page and "<strong>21.75</strong>" in page
+    assert "10,022.96" in page and 'data-testid="loan-class"' in page and "关注" in page
+    assert 'data-status="frozen"' in page

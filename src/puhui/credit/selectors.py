@@ -109,6 +109,22 @@ def line_accrued_interest_fen(line: CreditLine) -> int:
 
 
 @dataclass(frozen=True)
+class AmountsOwed:
+    due_now_fen: int  # what must be paid to be up to date: settled interest, penalties, matured principal
+    payoff_fen: int  # everything: all principal and every posted interest fen
+
+
+def line_amounts_owed(line: CreditLine, today: datetime.date) -> AmountsOwed:
+    """应还金额 and 结清金额 of a line as of the business date."""
+    due = payoff = 0
+    for loan in line.loans.filter(LOAN_OPEN):
+        matured = loan.outstanding_principal_fen if loan.maturity <= today else 0
+        due += loan.interest_due_fen + loan.penalty_due_fen + loan.penalty_accrued_fen + matured
+        payoff += loan.outstanding_principal_fen + loan.interest_unpaid_fen
+    return AmountsOwed(due, payoff)
+
+
+@dataclass(frozen=True)
 class StatementEntry:
     date: datetime.date
     kind: str

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from puhui.core.errors import ApiError
 from puhui.core.idempotency import HEADER, run_once
 from puhui.core.ids import fen_to_yuan_str
+from puhui.core.selectors import business_date_current
 from puhui.credit import selectors, services
 from puhui.credit.api import rate_text
 from puhui.credit.errors import CreditRefused
@@ -57,7 +58,11 @@ def _may_post(user) -> bool:
 
 
 def _line_summary(line: CreditLine) -> dict:
+    owed = selectors.line_amounts_owed(line, business_date_current())
     return {
+        "due_now": yuan(owed.due_now_fen),
+        "has_due_now": owed.due_now_fen > 0,
+        "payoff": yuan(owed.payoff_fen),
         "line": line,
         "limit": yuan(line.limit_fen),
         "available": yuan(line.available_fen),
@@ -65,13 +70,14 @@ def _line_summary(line: CreditLine) -> dict:
         "accrued_interest": yuan(selectors.line_accrued_interest_fen(line)),
         "rate": rate_text(line.rate),
         "can_draw": line.status == CreditLine.Status.ACTIVE and line.available_fen > 0,
-        "can_repay": line.outstanding_principal_fen > 0,
+        "can_repay": owed.payoff_fen > 0,
         "loans": [
             {
                 "loan": loan,
                 "principal": yuan(loan.principal_fen),
                 "outstanding": yuan(loan.outstanding_principal_fen),
                 "rate": rate_text(loan.rate),
+                "interest": yuan(loan.interest_unpaid_fen),
             }
             for loan in line.loans.order_by("drawn_on", "pk")
         ],
