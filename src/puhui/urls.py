@@ -13,6 +13,9 @@ urlpatterns = [
     path("", include("puhui.households.urls")),
     path("", include("puhui.households.urls_capture")),
     path("", include("puhui.credit.urls")),
+    path("", include("puhui.deliberation.urls_staff")),
+    path("", include("puhui.deliberation.urls_evaluator")),
+    path("", include("puhui.deliberation.urls_documents")),
 ]
 
 if settings.DEBUG:

@@ -206,3 +206,11 @@ def test_photo_page_shows_the_refusal_on_the_image_field(household, manager, log
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["image"]
     assert not Photo.objects.exists()
+
+
+def test_a_damaged_jpeg_is_refused_after_the_pdf_renderer_is_loaded(household, manager):
+    # weasyprint turns on Pillow's LOAD_TRUNCATED_IMAGES when imported; the documents module turns it off again
+    import puhui.deliberation.documents  # noqa: F401
+
+    data = jpeg_bytes((800, 600))
+    assert set(_refusal(household, manager, data[: len(data) // 2])) == {"image"}

@@ -12,9 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from puhui.org.scope import ScopedQuerySet
 
 
-class CampaignQuerySet(ScopedQuerySet):
-    village_path = "village"
-    manager_lookup = "village__grids__account_manager"
+class CampaignQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Campaigns of the villages in the user's scope (a village reached through two grids counts once)."""
+        from puhui.org.models import Village
+
+        return self.filter(village__in=Village.objects.visible_to(user))
 
 
 class Campaign(models.Model):

@@ -65,19 +65,22 @@ def village_collection(*, village: Village) -> dict:
 
 
 def village_progress(*, user, code: str) -> dict:
-    """GET /api/v1/villages/{code}/progress (API.md). Evaluation and granting come with deliberation."""
+    """GET /api/v1/villages/{code}/progress (API.md): collection, evaluation (ZC3) and granting (ZC4)."""
+    from puhui.deliberation.selectors import village_credit_progress
+
     village = org_selectors.village_get(user=user, code=code)
     figures = village_collection(village=village)
+    credit = village_credit_progress(village)
     return {
         "code": village.code,
-        "campaign_status": "not_started",
+        "campaign_status": credit["campaign_status"],
         "collection_rate": f"{figures['collection_rate']:.4f}",
-        "evaluation_rate": f"{rate(0, village.registered_households):.4f}",
-        "grant_rate": f"{rate(0, village.registered_households):.4f}",
+        "evaluation_rate": f"{rate(credit['evaluated_households'], village.registered_households):.4f}",
+        "grant_rate": f"{rate(credit['granted_households'], village.registered_households):.4f}",
         "collected_persons": figures["collected"],
         "population": village.registered_population,
-        "evaluated_households": 0,
-        "granted_households": 0,
+        "evaluated_households": credit["evaluated_households"],
+        "granted_households": credit["granted_households"],
         "households": village.registered_households,
     }
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management import BaseCommand, call_command
 
 from puhui.demo.credit_history import demo_credit_history_load
+from puhui.demo.deliberation import demo_deliberation_load
 from puhui.demo.households import demo_households_load
 from puhui.demo.services import DEMO_START_DATE, demo_accounts_reset, demo_load
 from puhui.org.roles import ROLE_LABELS
@@ -37,6 +38,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"授信历史：{lines} 户授信，日终至 {DEMO_START_DATE}。" if lines else "授信历史已存在，跳过。"
         )
+        campaigns = demo_deliberation_load(seed=seed)
+        self.stdout.write(f"整村授信：{campaigns} 个村的活动。" if campaigns else "整村授信演示已存在，跳过。")
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         password = os.environ.get("PUHUI_DEMO_PASSWORD") or secrets.token_urlsafe(12)

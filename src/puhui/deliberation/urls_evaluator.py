@@ -1,0 +1,3 @@
+"""Pages of the deliberation app: the evaluator's phone pages."""
+
+urlpatterns: list = []
