@@ -210,7 +210,9 @@ def test_photo_page_shows_the_refusal_on_the_image_field(household, manager, log
 
 def test_a_damaged_jpeg_is_refused_after_the_pdf_renderer_is_loaded(household, manager):
     # weasyprint turns on Pillow's LOAD_TRUNCATED_IMAGES when imported; the documents module turns it off again
-    import puhui.deliberation.documents  # noqa: F401
+    from puhui.deliberation.documents import html_to_pdf
+
+    html_to_pdf("<p>公示</p>")
 
     data = jpeg_bytes((800, 600))
     assert set(_refusal(household, manager, data[: len(data) // 2])) == {"image"}

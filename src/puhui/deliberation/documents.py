@@ -14,17 +14,11 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from PIL import ImageFile
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from puhui.core.ids import fen_to_yuan_str, mask_name_public
 from puhui.credit.api import rate_text
 from puhui.credit.models import CreditLine
 from puhui.deliberation.models import Campaign, Notice, Proposal
-
-# weasyprint switches on Pillow's acceptance of truncated images for the whole process when imported; our
-# documents embed no photos, and a farmer's damaged photo upload must stay refused (households/photos.py).
-ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 NOTICE_PRINT_TEMPLATE = "deliberation/documents/notice_print.html"
 CREDIT_NOTICE_TEMPLATE = "deliberation/documents/credit_notice_print.html"
@@ -202,5 +196,12 @@ def verification_context(proposal: Proposal, *, today: datetime.date) -> dict:
 def html_to_pdf(html: str) -> bytes:
     """A4 PDF from self-contained HTML. Only data: URLs are fetched: a document never reaches the network
     or the file system, whatever a name or an address in it says."""
+    # imported here, not with the module: the pages load even where the PDF libraries (pango) are missing
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    # weasyprint switches on Pillow's acceptance of truncated images for the whole process when imported; our
+    # documents embed no photos, and a farmer's damaged photo upload must stay refused (households/photos.py).
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=False)
     return HTML(string=html, url_fetcher=fetcher).write_pdf()
