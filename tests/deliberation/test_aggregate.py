@@ -2,6 +2,7 @@
 
 import math
 import statistics
+from collections import Counter
 from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
@@ -18,11 +19,14 @@ from puhui.deliberation.aggregate import (
     Integrity,
     Outcome,
     Rules,
+    Tally,
     Vote,
     aggregate,
+    decide,
     median_fen,
     panel_score,
     round_half_up,
+    tally,
     veto_code,
 )
 
@@ -247,6 +251,217 @@ def test_codes_are_strings():
     assert vote(habits=["drugs"]).habits == frozenset({Habit.DRUGS})
 
 
+# --- tally and decide ----------------------------------------------------------------------------------------
+
+
+def counts(levels, *values):
+    return tuple(zip(levels, values, strict=True))
+
+
+def made(counted=5, *, refusals=0, gambling=0, drugs=0, points=None, low=5_000_000, high=None, **fields) -> Tally:
+    """A hand-built tally: by default every counted vote says 较好 (25), no debt, 50,000 yuan."""
+    return Tally(
+        counted=counted,
+        abstentions=fields.pop("abstentions", 0),
+        refusals=refusals,
+        habit_flags=counts(Habit, gambling, drugs, fields.pop("alcoholism", 0), 0),
+        high_interest_count=fields.pop("high_interest", 0),
+        points_sum=25 * counted if points is None else points,
+        median_low_fen=low if counted else None,
+        median_high_fen=(low if high is None else high) if counted else None,
+        debt_counts=counts(Debt, counted, 0, 0),
+        **fields,
+    )
+
+
+# (id, tally, rules, outcome, veto reasons, panel amount, panel score as text)
+DECIDE_CASES = [
+    ("no counted votes", made(0, abstentions=4), DEFAULT_RULES, UNDECIDED, (), None, None),
+    ("two counted, even two drugs flags, decide nothing", made(2, drugs=2), DEFAULT_RULES, UNDECIDED, (), None, None),
+    ("quorum exactly 3: the middle suggestion", made(3, points=80), DEFAULT_RULES, PASSED, (), 5_000_000, "26.67"),
+    (
+        "even count: the mean of the two middles, the half fen down",
+        made(4, low=1_000_001, high=1_000_002, points=70),
+        DEFAULT_RULES,
+        PASSED,
+        (),
+        1_000_001,
+        "17.50",
+    ),
+    ("2 refusals of 6 is exactly 1/3: no veto", made(6, refusals=2), DEFAULT_RULES, PASSED, (), 5_000_000, "25.00"),
+    ("3 refusals of 8 is over 1/3", made(8, refusals=3, low=0), DEFAULT_RULES, VETOED, (VETO_REFUSALS,), None, "25.00"),
+    ("2 gambling flags veto", made(3, gambling=2), DEFAULT_RULES, VETOED, ("veto_gambling",), None, "25.00"),
+    (
+        "one gambling plus one drugs flag is no veto",
+        made(3, gambling=1, drugs=1),
+        DEFAULT_RULES,
+        PASSED,
+        (),
+        5_000_000,
+        "25.00",
+    ),
+    (
+        "every reason, habits in Habit order then refusals; the score stays",
+        made(6, gambling=3, drugs=2, refusals=3, points=25, low=0),
+        DEFAULT_RULES,
+        VETOED,
+        ("veto_gambling", "veto_drugs", VETO_REFUSALS),
+        None,
+        "4.17",
+    ),
+    ("25/8 = 3.125 is rounded half up", made(8, points=25), DEFAULT_RULES, PASSED, (), 5_000_000, "3.13"),
+    ("alcoholism vetoes only when the rules say", made(3, alcoholism=3), DEFAULT_RULES, PASSED, (), 5_000_000, "25.00"),
+    (
+        "a configured veto habit",
+        made(3, alcoholism=2),
+        Rules(veto_habits=frozenset({"alcoholism"})),
+        VETOED,
+        ("veto_alcoholism",),
+        None,
+        "25.00",
+    ),
+    (
+        "a share of 0: one refusal vetoes",
+        made(10, refusals=1),
+        Rules(refusal_veto_share=0),
+        VETOED,
+        (VETO_REFUSALS,),
+        None,
+        "25.00",
+    ),
+    (
+        "a share of 1/2: half is no veto",
+        made(4, refusals=2, low=0),
+        Rules(refusal_veto_share=Fraction(1, 2)),
+        PASSED,
+        (),
+        0,
+        "25.00",
+    ),
+    ("quorum 1", made(1, points=30), Rules(quorum=1), PASSED, (), 5_000_000, "30.00"),
+    ("score places 0", made(3, points=80), Rules(score_places=0), PASSED, (), 5_000_000, "27"),
+]
+
+
+@pytest.mark.parametrize(
+    ("counted", "rules", "outcome", "veto", "amount", "score"),
+    [c[1:] for c in DECIDE_CASES],
+    ids=[c[0] for c in DECIDE_CASES],
+)
+def test_decide_cases(counted, rules, outcome, veto, amount, score):
+    result = decide(counted, rules)
+    assert (result.outcome, result.veto_reasons, result.panel_amount_fen) == (outcome, veto, amount)
+    assert (None if result.panel_score is None else str(result.panel_score)) == score
+    assert (result.counted, result.abstentions, result.refusals) == (
+        counted.counted,
+        counted.abstentions,
+        counted.refusals,
+    )
+    assert (result.habit_flags, result.debt_counts) == (counted.habit_flags, counted.debt_counts)
+
+
+@pytest.mark.parametrize(("count", "flagged"), [(0, False), (1, False), (2, True), (5, True)])
+def test_decide_high_interest_flag(count, flagged):
+    for counted in (made(2, high_interest=min(count, 2)), made(5, high_interest=count)):  # undecided or passed
+        result = decide(counted)
+        assert (result.high_interest_count, result.high_interest_flagged) == (
+            counted.high_interest_count,
+            counted.high_interest_count >= 2,
+        )
+    assert decide(made(5, high_interest=count)).high_interest_flagged is flagged
+
+
+def test_tally_of_the_tallies_example():
+    votes = [
+        refuse("赌博欠债", "无稳定收入", habits=[GAMBLING], debt="high", integrity="poor"),
+        refuse("无稳定收入", "无稳定收入", debt="high", integrity="fair"),
+        refuse("常年外出", debt="little", habits=["other"], integrity="fair"),
+        vote(30_000, habits=["alcoholism", GAMBLING], integrity="very_good"),
+        vote(40_000),
+        vote(80_000),
+        vote(),
+        abstain(refusal_reasons=("不认识",), habits=frozenset([DRUGS]), debt="high", suggested_fen=0),
+    ]
+    assert tally(votes) == Tally(
+        counted=7,
+        abstentions=1,
+        refusals=3,
+        habit_flags=counts(Habit, 2, 0, 1, 1),
+        high_interest_count=0,
+        points_sum=0 + 15 + 15 + 30 + 25 * 3,
+        median_low_fen=3_000_000,
+        median_high_fen=3_000_000,
+        debt_counts=counts(Debt, 4, 1, 2),
+        refusal_reasons=(("无稳定收入", 2), ("常年外出", 1), ("赌博欠债", 1)),
+    )
+    even = tally([vote(10_000), vote(40_000), vote(20_000), refuse()])
+    assert (even.median_low_fen, even.median_high_fen, even.counted) == (1_000_000, 2_000_000, 4)
+    assert (tally([ABSTAIN]).median_low_fen, tally([]).median_high_fen) == (None, None)
+
+
+def test_tally_points_follow_the_rules():
+    points = {"very_good": 20, "good": 16, "fair": 10, "poor": 0}
+    votes = [vote(integrity="very_good"), vote(integrity="fair"), ABSTAIN]
+    assert tally(votes).points_sum == 45
+    assert tally(votes, Rules(integrity_points=points)).points_sum == 30
+
+
+def test_tally_takes_votes_only():
+    with pytest.raises(TypeError, match="Vote"):
+        tally([vote(), {"knows_household": True}])
+
+
+def test_decide_takes_a_tally():
+    with pytest.raises(TypeError, match="Tally"):
+        decide(aggregate([vote()] * 3))
+
+
+def test_tally_orders_the_reasons_and_trusted_is_the_same_value():
+    checked = made(3, refusals=3, low=0, refusal_reasons=[("外出", 1), ("无收入", 3), ("赌博", 3)])
+    assert checked.refusal_reasons == (("无收入", 3), ("赌博", 3), ("外出", 1))
+    fields = {name: getattr(checked, name) for name in Tally.__dataclass_fields__}
+    assert Tally.trusted(**fields) == checked
+    assert Tally.trusted(*fields.values()) == checked
+    assert decide(Tally.trusted(**fields)) == decide(checked)
+
+
+@pytest.mark.parametrize(
+    ("fields", "error", "match"),
+    [
+        ({"counted": -1}, ValueError, "counted"),
+        ({"counted": 3.0}, TypeError, "counted"),
+        ({"abstentions": True}, TypeError, "abstentions"),
+        ({"points_sum": -5}, ValueError, "points_sum"),
+        ({"median_low_fen": None}, ValueError, "middle"),
+        ({"median_low_fen": 5.0, "median_high_fen": 5.0}, ValueError, "middle"),
+        ({"median_low_fen": 7, "median_high_fen": 6}, ValueError, "low ≤ high"),
+        ({"median_low_fen": 6, "median_high_fen": 7}, ValueError, "odd count"),  # 5 counted votes
+        ({"median_low_fen": -2, "median_high_fen": -2}, ValueError, "middle"),
+        ({"counted": 0, "debt_counts": counts(Debt, 0, 0, 0)}, ValueError, "no median"),  # medians still given
+        ({"refusals": 6}, ValueError, "exceed"),
+        ({"high_interest_count": 6}, ValueError, "exceed"),
+        ({"habit_flags": counts(Habit, 6, 0, 0, 0)}, ValueError, "exceed"),
+        ({"habit_flags": counts(Habit, 0, -1, 0, 0)}, ValueError, "drugs"),
+        ({"habit_flags": counts(Habit, 0, 1.0, 0, 0)}, TypeError, "drugs"),
+        ({"habit_flags": counts(Habit, 0, 0, 0, 0)[:3]}, ValueError, "every Habit"),
+        ({"habit_flags": (("gambling", 0), ("drugs", 0), ("alcoholism", 0), ("other", 0))}, ValueError, "Habit"),
+        ({"habit_flags": tuple(reversed(counts(Habit, 0, 0, 0, 0)))}, ValueError, "in order"),
+        ({"habit_flags": list(counts(Habit, 0, 0, 0, 0))}, ValueError, "tuple"),
+        ({"debt_counts": counts(Debt, 4, 0, 0)}, ValueError, "add up"),
+        ({"debt_counts": counts(Debt, 5, 0, 0)[:2]}, ValueError, "Debt"),
+        ({"refusals": 1, "refusal_reasons": (("无收入", 2),)}, ValueError, "more often"),
+        ({"refusals": 1, "refusal_reasons": (("无收入", 0),)}, ValueError, "at least 1"),
+        ({"refusals": 1, "refusal_reasons": (("", 1),)}, ValueError, "non-empty"),
+        ({"refusals": 1, "refusal_reasons": (("无收入", 1), ("无收入", 1))}, ValueError, "twice"),
+        ({"refusals": 1, "refusal_reasons": "无收入"}, TypeError, "string"),
+    ],
+)
+def test_bad_tallies_refused(fields, error, match):
+    good = {name: getattr(made(5), name) for name in Tally.__dataclass_fields__}
+    with pytest.raises(error, match=match):
+        Tally(**(good | fields))
+
+
 # --- configurable rules -------------------------------------------------------------------------------------
 
 
@@ -449,3 +664,79 @@ def test_panel_score_is_the_rounded_mean(votes):
     assert Decimal(0) <= result.panel_score <= Decimal(30)
     assert result.panel_score.as_tuple().exponent == -2
     assert abs(Fraction(result.panel_score) - exact) <= Fraction(1, 200)
+
+
+rule_sets = st.builds(
+    Rules,
+    quorum=st.integers(1, 5),
+    veto_habits=st.frozensets(st.sampled_from(list(Habit))),
+    veto_habit_min_evaluators=st.integers(1, 3),
+    refusal_veto_share=st.fractions(0, 1, max_denominator=12).filter(lambda share: share < 1),
+    high_interest_min_evaluators=st.integers(1, 3),
+    integrity_points=st.fixed_dictionaries({level: st.integers(0, 40) for level in Integrity}),
+    score_places=st.integers(0, 4),
+)
+
+
+def counted_by_hand(votes, rules) -> Tally:
+    """The tally from plain counts, as a query would compute it (reasons unordered: the constructor orders)."""
+    counted = [v for v in votes if v.knows_household]
+    suggestions = sorted(v.suggested_fen for v in counted)
+    n = len(counted)
+    reasons = Counter(r for v in counted if v.suggested_fen == 0 for r in set(v.refusal_reasons))
+    return Tally(
+        counted=n,
+        abstentions=len(votes) - n,
+        refusals=sum(v.suggested_fen == 0 for v in counted),
+        habit_flags=tuple((h, sum(h in v.habits for v in counted)) for h in Habit),
+        high_interest_count=sum(v.informal_high_interest for v in counted),
+        points_sum=sum(rules.integrity_points[v.integrity] for v in counted),
+        median_low_fen=suggestions[(n - 1) // 2] if n else None,
+        median_high_fen=suggestions[n // 2] if n else None,
+        debt_counts=tuple((d, sum(v.debt is d for v in counted)) for d in Debt),
+        refusal_reasons=tuple(reasons.items()),
+    )
+
+
+@given(ballots, st.one_of(st.just(DEFAULT_RULES), rule_sets))
+def test_decide_of_the_tally_is_aggregate(votes, rules):
+    result = aggregate(votes, rules)
+    assert decide(tally(votes, rules), rules) == result
+    by_hand = counted_by_hand(votes, rules)
+    assert by_hand == tally(votes, rules)
+    assert decide(by_hand, rules) == result
+    # a query that does not tally the reasons decides the same
+    assert decide(replace(by_hand, refusal_reasons=()), rules) == replace(result, refusal_reasons=())
+
+
+@given(
+    st.integers(1, 40),
+    st.integers(0, 10**6),
+    st.integers(0, 6),
+    st.fractions(0, 1, max_denominator=20).filter(lambda share: share < 1),
+    st.data(),
+)
+def test_decide_is_the_exact_rule_in_integers(counted, points, places, share, data):
+    refusals = data.draw(st.integers(0, counted))
+    low = data.draw(st.integers(0, 10**9))
+    high = low if counted % 2 else data.draw(st.integers(low, 10**9))
+    rules = Rules(quorum=1, refusal_veto_share=share, score_places=places)
+    result = decide(
+        Tally(
+            counted=counted,
+            abstentions=0,
+            refusals=refusals,
+            habit_flags=counts(Habit, 0, 0, 0, 0),
+            high_interest_count=0,
+            points_sum=points,
+            median_low_fen=low,
+            median_high_fen=high,
+            debt_counts=counts(Debt, counted, 0, 0),
+        ),
+        rules,
+    )
+    assert result.panel_score == round_half_up(Fraction(points, counted), places)
+    assert result.panel_score.as_tuple().exponent == -places
+    assert (VETO_REFUSALS in result.veto_reasons) is (Fraction(refusals, counted) > share)
+    if result.outcome is PASSED:
+        assert result.panel_amount_fen == math.floor(Fraction(low + high, 2))

@@ -342,3 +342,23 @@ def test_a_later_settlement_is_never_less_recent(arguments, days_later):
     later = replace(found, settled_overdue_on=found.settled_overdue_on + datetime.timedelta(days=days_later))
     if SETTLED_OVERDUE_RECENT in run(**arguments).reasons:
         assert SETTLED_OVERDUE_RECENT in run(**{**arguments, "facts": later}).reasons
+
+
+@given(inputs)
+def test_look_back_and_age_reasons_are_the_definitions(arguments):
+    reasons = run(**arguments).reasons
+    found, birth, today, rules = arguments["facts"], arguments["birth"], arguments["today"], arguments["rules"]
+    settled = None if found is None else found.settled_overdue_on
+    recent = settled is not None and settled >= months_before(today, rules.past_overdue_months)
+    assert (SETTLED_OVERDUE_RECENT in reasons) is recent
+    outside = birth is not None and not rules.age_min <= age_on(birth, today) <= rules.age_max
+    assert (AGE_OUTSIDE_RANGE in reasons) is outside
+
+
+def test_the_look_back_is_kept_per_day_and_rule():
+    settled = facts(settled_overdue_on=D(2016, 1, 5))  # 17 months before TODAY
+    for _ in range(2):  # the second time from the cache
+        assert run(settled, rules=EligibilityRules(past_overdue_months=24)).list == GREY
+        assert run(settled, rules=EligibilityRules(past_overdue_months=12)).list == WHITE
+        assert run(settled, today=D(2018, 1, 5)).list == GREY  # the cut-off day itself
+        assert run(settled, today=D(2018, 1, 6)).list == WHITE

@@ -516,3 +516,46 @@ def test_lpr_on_is_the_latest_effective_rate(rows, day, random):
             lpr_on(table, day)
     else:
         assert lpr_on(table, day) == lpr_on(shuffled, day) == max(earlier)[1]
+
+
+def test_codes_and_ints_become_enums_and_decimals():
+    converted = facts(repayment_history="settled_overdue", panel_score=26)
+    assert converted == facts(repayment_history=RepaymentHistory.SETTLED_OVERDUE, panel_score=Decimal(26))
+    assert type(converted.repayment_history) is RepaymentHistory
+    assert type(converted.panel_score) is Decimal
+    assert rate_household(converted, 3) == rate_household(converted, Decimal(3))
+
+
+def exact_band(value: Fraction, bands) -> Band:
+    """The rule as written: the last band whose lower bound the value reaches."""
+    return next(band for band in reversed(bands) if band.at_least is None or value >= band.at_least)
+
+
+bounds = st.lists(st.fractions(-3, 3, max_denominator=7), min_size=0, max_size=5, unique=True).map(sorted)
+
+
+@given(bounds, st.integers(-(10**9), 10**10), st.integers(1, 10**9), st.integers(0, 3))
+def test_bands_are_the_exact_rule_for_any_bounds(lower_bounds, assets, median, debts):
+    bands = (Band(None, 0, "band_0"),) + tuple(
+        Band(bound, 13 if i == len(lower_bounds) - 1 else i, f"band_{i + 1}") for i, bound in enumerate(lower_bounds)
+    )
+    weight = max(band.points for band in bands)
+    card = Scorecard(assets_vs_median=bands, net_assets=bands, panel_max=56 - 2 * weight)  # the maxima sum to 100
+    household = facts(total_assets_fen=max(assets, 0), debts_fen=debts, village_median_assets_fen=median)
+    lines = score_items(household, card)
+    ratio = exact_band(Fraction(household.total_assets_fen, median), bands)
+    net = exact_band(Fraction(household.net_assets_fen), bands)
+    assert item(lines, "assets_vs_median") == ("assets_vs_median", ratio.points, ratio.reason)
+    assert item(lines, "net_assets") == ("net_assets", net.points, net.reason)
+
+
+@given(
+    st.integers(-(10**9), 10**9),
+    st.integers(-(10**10), 10**10),
+    st.fractions(0, 5, max_denominator=13),
+    st.fractions(0, 1, max_denominator=17),
+)
+def test_capacity_is_the_exact_rule_for_any_ratios(income, net_assets, multiple, share):
+    terms = Terms(income_multiple=multiple, net_assets_share=share)
+    exact = multiple * income + share * max(net_assets, 0)
+    assert capacity_fen(income, net_assets, terms) == max(0, exact.numerator // exact.denominator)

@@ -28,6 +28,36 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
         cursor.executemany(sql, rows)
 
 
+def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """UPDATE many rows by primary key in one statement: each row is (pk, *values of `columns`).
+
+    The rows go into a temporary copy of the table's columns (COPY on PostgreSQL), then one UPDATE … FROM
+    joins them — instead of bulk_update's CASE per row, which grows with the batch."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table, pk = model._meta.db_table, model._meta.pk.column
+    fields = [model._meta.get_field(name) for name in columns]
+    names = ", ".join(quote(f.column) for f in fields)
+    scratch = f"puhui_update_{table}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {scratch} AS SELECT {quote(pk)}, {names} FROM {quote(table)} WHERE 1 = 0"
+        )
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {scratch} ({quote(pk)}, {names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * (len(fields) + 1))
+            cursor.executemany(f"INSERT INTO {scratch} VALUES ({marks})", rows)
+        assignments = ", ".join(f"{quote(f.column)} = {scratch}.{quote(f.column)}" for f in fields)
+        target = f"{quote(table)}.{quote(pk)}"
+        cursor.execute(f"UPDATE {quote(table)} SET {assignments} FROM {scratch} WHERE {target} = {scratch}.{quote(pk)}")
+        cursor.execute(f"DROP TABLE {scratch}")
+
+
 def _copy_rows(model, fields, rows) -> None:
     quote = connection.ops.quote_name
     sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"

@@ -127,9 +127,9 @@ def _day_close(run_id: int, day: datetime.date, rules: CreditRules, progress: Pr
     counts: dict[str, int] = {}
     with connection.cursor() as cursor:
         progress(day, STEPS[0], 0)
-        counts["loans_accrued"] = _accrue(cursor, run_id, day, rules)
+        counts["loans_accrued"], totals = _accrue(cursor, run_id, day, rules)
         progress(day, STEPS[1], 1)
-        counts.update(_post(cursor, run_id, day))
+        counts.update(_post(cursor, run_id, day, totals))
         progress(day, STEPS[2], 2)
         counts["loans_reclassified"] = _classify(cursor, day, classification_thresholds(rules))
         progress(day, STEPS[3], 3)
@@ -179,10 +179,18 @@ def _accrue_sql(rules: CreditRules) -> str:
     """
 
 
-def _accrue(cursor, run_id: int, day: datetime.date, rules: CreditRules) -> int:
+def _accrue(cursor, run_id: int, day: datetime.date, rules: CreditRules) -> tuple[int, tuple | None]:
+    """Loans accrued, and on PostgreSQL the day's (legs, interest, penalty) summed in the same pass."""
     next_day = day + datetime.timedelta(days=1)
+    sql = _accrue_sql(rules)
+    if connection.vendor == "postgresql":  # one pass: the update returns what the journal needs
+        sql = (
+            f"WITH accrued AS ({sql} RETURNING accrual_day_interest_fen AS i, accrual_day_penalty_fen AS p)"
+            " SELECT COUNT(*), COUNT(*) FILTER (WHERE i + p > 0), COALESCE(SUM(i), 0), COALESCE(SUM(p), 0)"
+            " FROM accrued"
+        )
     cursor.execute(
-        _accrue_sql(rules),
+        sql,
         {
             "run": run_id,
             "day": _param(day),
@@ -192,17 +200,22 @@ def _accrue(cursor, run_id: int, day: datetime.date, rules: CreditRules) -> int:
             "half": interest.UNITS_PER_FEN // 2,
         },
     )
-    return cursor.rowcount
+    if connection.vendor == "postgresql":
+        accrued, *totals = map(int, cursor.fetchone())  # PostgreSQL sums bigint as numeric
+        return accrued, tuple(totals)
+    return cursor.rowcount, None
 
 
-def _post(cursor, run_id: int, day: datetime.date) -> dict[str, int]:
+def _post(cursor, run_id: int, day: datetime.date, totals: tuple | None) -> dict[str, int]:
     """One accrual journal: Dr interest receivable per loan, Cr interest income and penalty income in total."""
-    cursor.execute(
-        f"SELECT COUNT(*), COALESCE(SUM(accrual_day_interest_fen), 0), COALESCE(SUM(accrual_day_penalty_fen), 0)"
-        f" FROM {LOAN} WHERE accrual_run_id = %s AND accrual_day_interest_fen + accrual_day_penalty_fen > 0",
-        [run_id],
-    )
-    legs, interest_fen, penalty_fen = map(int, cursor.fetchone())  # PostgreSQL sums bigint as numeric
+    if totals is None:
+        cursor.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(accrual_day_interest_fen), 0), COALESCE(SUM(accrual_day_penalty_fen), 0)"
+            f" FROM {LOAN} WHERE accrual_run_id = %s AND accrual_day_interest_fen + accrual_day_penalty_fen > 0",
+            [run_id],
+        )
+        totals = tuple(map(int, cursor.fetchone()))
+    legs, interest_fen, penalty_fen = totals
     if not legs:
         return {"interest_fen": 0, "penalty_fen": 0}
     accounts = account_ids()
@@ -242,7 +255,10 @@ def _classify(cursor, day: datetime.date, thresholds: Thresholds) -> int:
     )
     cursor.execute(
         f"UPDATE {LOAN} SET dpd = {dpd}, classification = {category}"
-        f" WHERE (dpd > 0 OR {OPEN}) AND (dpd <> {dpd} OR classification <> {category})",
+        # cheap columns first: a loan not past due, with no unpaid settled interest and not matured stays normal
+        f" WHERE (dpd > 0 OR classification <> '{Classification.NORMAL}' OR interest_due_since IS NOT NULL"
+        f" OR (outstanding_principal_fen > 0 AND maturity <= %(next_day)s))"
+        f" AND (dpd <> {dpd} OR classification <> {category})",
         {"next_day": _param(day + datetime.timedelta(days=1))},
     )
     return cursor.rowcount

@@ -26,6 +26,11 @@ Rules (DOMAIN §3 step 4; every threshold is a field of ``Rules``, the defaults 
    most frequent first, then by reason.
 
 Money is integer fen (never ``float``); the result does not depend on the order of the votes.
+
+Two steps, so that a batch may count in SQL and decide here: ``tally`` reduces the votes to a ``Tally``
+(counts, the sum of integrity points, the two middle suggestions: everything rules 2–7 need), ``decide``
+applies rules 2–6 to a ``Tally`` with integer arithmetic only. ``aggregate(votes)`` is
+``decide(tally(votes))``: there is one implementation of the rules.
 """
 
 import math
@@ -76,6 +81,7 @@ VETO_REFUSALS = "veto_refusals"
 DEFAULT_INTEGRITY_POINTS: Mapping[Integrity, int] = MappingProxyType(
     {Integrity.VERY_GOOD: 30, Integrity.GOOD: 25, Integrity.FAIR: 15, Integrity.POOR: 0}
 )
+_HABITS, _DEBTS = tuple(Habit), tuple(Debt)
 
 
 def veto_code(habit: Habit) -> str:
@@ -95,6 +101,8 @@ def _require_bool(name: str, value: object) -> None:
 
 
 def _require_count(name: str, value: object, minimum: int) -> None:
+    if type(value) is int and value >= minimum:
+        return
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
@@ -128,6 +136,20 @@ def _points(points: Mapping[Integrity, int]) -> Mapping[Integrity, int]:
     for key, value in normalized.items():
         _require_count(f"integrity_points[{key}]", value, minimum=0)
     return MappingProxyType(normalized)
+
+
+def _check_levels(name: str, pairs: object, levels: tuple[StrEnum, ...]) -> tuple[int, ...]:
+    """The counts of ``((level, count), …)`` naming every level in enum order, as enum members."""
+    if type(pairs) is not tuple or len(pairs) != len(levels):
+        raise ValueError(f"{name} must be a tuple of (level, count) for every {type(levels[0]).__name__}, in order")
+    counts = []
+    for pair, level in zip(pairs, levels, strict=True):
+        if type(pair) is not tuple or len(pair) != 2 or pair[0] is not level:
+            raise ValueError(f"{name} must be a tuple of (level, count) for every {type(levels[0]).__name__}, in order")
+        if type(pair[1]) is not int or pair[1] < 0:
+            _require_count(f"{name}[{level.value}]", pair[1], minimum=0)
+        counts.append(pair[1])
+    return tuple(counts)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -191,6 +213,10 @@ class Rules:
             raise ValueError(f"refusal_veto_share must lie in [0, 1), got {share}")
         object.__setattr__(self, "refusal_veto_share", share)
         object.__setattr__(self, "integrity_points", _points(self.integrity_points))
+        # Derived once for decide (plain attributes, not fields: equality, hash and repr ignore them).
+        object.__setattr__(self, "_share", (share.numerator, share.denominator))
+        vetoes = tuple((index, veto_code(habit)) for index, habit in enumerate(_HABITS) if habit in self.veto_habits)
+        object.__setattr__(self, "_habit_vetoes", vetoes)  # (index in habit_flags, reason code), Habit order
 
     @property
     def max_score(self) -> int:
@@ -199,6 +225,93 @@ class Rules:
 
 
 DEFAULT_RULES = Rules()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tally:
+    """What the rules need of one household's votes; every count is over counted votes only (rule 1).
+
+    ``points_sum`` is the sum of the counted votes' integrity points under the ``Rules`` it is decided with;
+    ``median_low_fen`` / ``median_high_fen`` are the two middle counted suggestions in ascending order (the
+    same value when the count is odd, None without counted votes); ``refusal_reasons`` may be empty when
+    the caller does not tally them. The constructor checks the fields' types and formats and that the counts
+    agree with each other (it cannot know the points), and puts ``refusal_reasons`` in rule 7's order;
+    ``Tally.trusted`` skips all of that.
+    """
+
+    counted: int
+    abstentions: int
+    refusals: int
+    habit_flags: tuple[tuple[Habit, int], ...]  # every habit, in Habit order
+    high_interest_count: int
+    points_sum: int
+    median_low_fen: int | None
+    median_high_fen: int | None
+    debt_counts: tuple[tuple[Debt, int], ...]  # every level, in Debt order
+    refusal_reasons: tuple[tuple[str, int], ...] = ()  # most frequent first, then by reason
+
+    def __post_init__(self) -> None:
+        counted, low, high = self.counted, self.median_low_fen, self.median_high_fen
+        for name in ("counted", "abstentions", "refusals", "high_interest_count", "points_sum"):
+            _require_count(name, getattr(self, name), minimum=0)
+        if counted == 0:
+            if low is not None or high is not None:
+                raise ValueError("without counted votes there is no median")
+        else:
+            if not (_is_fen(low) and _is_fen(high)) or not 0 <= low <= high:  # type: ignore[operator]
+                raise ValueError(f"the middle suggestions must be fen, low ≤ high, got {low!r} and {high!r}")
+            if counted % 2 and low != high:
+                raise ValueError("with an odd count the two middle suggestions are the same one")
+        habit_counts = _check_levels("habit_flags", self.habit_flags, _HABITS)
+        if sum(_check_levels("debt_counts", self.debt_counts, _DEBTS)) != counted:
+            raise ValueError("debt_counts must add up to the counted votes")
+        if max(self.refusals, self.high_interest_count, *habit_counts) > counted:
+            raise ValueError("no tally can exceed the counted votes")
+        if self.refusal_reasons != ():
+            object.__setattr__(self, "refusal_reasons", self._checked_reasons())
+
+    def _checked_reasons(self) -> tuple[tuple[str, int], ...]:
+        reasons = dict(_not_a_string("refusal_reasons", self.refusal_reasons))  # type: ignore[arg-type]
+        if len(reasons) != len(self.refusal_reasons):
+            raise ValueError("a refusal reason is tallied twice")
+        for reason, count in reasons.items():
+            _reasons((reason,))
+            _require_count(f"refusal_reasons[{reason}]", count, minimum=1)
+            if count > self.refusals:
+                raise ValueError(f"refusal reason {reason!r} is given more often than there are refusals")
+        return _ordered_reasons(reasons.items())
+
+    @classmethod
+    def trusted(
+        cls,
+        counted: int,
+        abstentions: int,
+        refusals: int,
+        habit_flags: tuple[tuple[Habit, int], ...],
+        high_interest_count: int,
+        points_sum: int,
+        median_low_fen: int | None,
+        median_high_fen: int | None,
+        debt_counts: tuple[tuple[Debt, int], ...],
+        refusal_reasons: tuple[tuple[str, int], ...] = (),
+    ) -> "Tally":
+        """A Tally without any check, for values already in the field formats (``tally`` uses it; so may a
+        query whose counts are consistent by construction). The caller guarantees what the constructor checks:
+        ints, Habit / Debt members for every level in enum order, reasons sorted as rule 7 says."""
+        self = object.__new__(cls)
+        self.__dict__.update(
+            counted=counted,
+            abstentions=abstentions,
+            refusals=refusals,
+            habit_flags=habit_flags,
+            high_interest_count=high_interest_count,
+            points_sum=points_sum,
+            median_low_fen=median_low_fen,
+            median_high_fen=median_high_fen,
+            debt_counts=debt_counts,
+            refusal_reasons=refusal_reasons,
+        )
+        return self
 
 
 @dataclass(frozen=True)
@@ -224,30 +337,89 @@ class Result:
 
 
 def aggregate(votes: Iterable[Vote], rules: Rules = DEFAULT_RULES) -> Result:
-    """Aggregate one household's votes of a closed round."""
+    """Aggregate one household's votes of a closed round: ``decide(tally(votes, rules), rules)``."""
+    return decide(tally(votes, rules), rules)
+
+
+def tally(votes: Iterable[Vote], rules: Rules = DEFAULT_RULES) -> Tally:
+    """Count one household's votes (rules 1 and 7): abstentions apart, everything else over counted votes."""
     every = tuple(votes)
     if not all(isinstance(vote, Vote) for vote in every):
-        raise TypeError("aggregate takes Vote values")
-    counted = [vote for vote in every if vote.knows_household]
-    quorate = len(counted) >= rules.quorum
-    habit_flags = tuple((habit, sum(habit in vote.habits for vote in counted)) for habit in Habit)
-    refusals = sum(vote.refuses for vote in counted)
-    veto = _veto_reasons(len(counted), refusals, habit_flags, rules) if quorate else ()
-    outcome = Outcome.UNDECIDED if not quorate else Outcome.VETOED if veto else Outcome.PASSED
-    high_interest = sum(vote.informal_high_interest for vote in counted)
+        raise TypeError("aggregate and tally take Vote values")
+    points = rules.integrity_points
+    habit_flags = dict.fromkeys(_HABITS, 0)
+    debt_counts = dict.fromkeys(_DEBTS, 0)
+    suggestions = []
+    refusals = high_interest = points_sum = 0
+    reasons: Counter[str] = Counter()
+    for vote in every:
+        if not vote.knows_household:
+            continue
+        suggested = vote.suggested_fen
+        suggestions.append(suggested)
+        if suggested == 0:
+            refusals += 1
+            if vote.refusal_reasons:
+                reasons.update(set(vote.refusal_reasons))
+        for habit in vote.habits:
+            habit_flags[habit] += 1
+        high_interest += vote.informal_high_interest
+        points_sum += points[vote.integrity]  # type: ignore[index]
+        debt_counts[vote.debt] += 1  # type: ignore[index]
+    counted = len(suggestions)
+    low, high = _middles(sorted(suggestions)) if counted else (None, None)
+    return Tally.trusted(
+        counted,
+        len(every) - counted,
+        refusals,
+        tuple(habit_flags.items()),
+        high_interest,
+        points_sum,
+        low,
+        high,
+        tuple(debt_counts.items()),
+        _ordered_reasons(reasons.items()),
+    )
+
+
+def decide(tally: Tally, rules: Rules = DEFAULT_RULES) -> Result:
+    """Rules 2–6 on a household's tally: quorum, vetoes, panel amount, panel score and the high-interest flag.
+
+    Integer arithmetic only: the refusal veto is ``refusals × d > n × counted`` for the share n/d, the amount
+    ``(low + high) // 2`` of the two middle suggestions, the score ``points_sum / counted`` rounded half-up.
+    The tally is not re-checked (its constructor did that).
+    """
+    if not isinstance(tally, Tally):
+        raise TypeError(f"decide takes a Tally, got {tally!r}")
+    counted = tally.counted
+    if counted < rules.quorum:
+        outcome, veto, amount, score = Outcome.UNDECIDED, (), None, None
+    else:
+        flags, minimum = tally.habit_flags, rules.veto_habit_min_evaluators
+        reasons = [code for index, code in rules._habit_vetoes if flags[index][1] >= minimum]
+        numerator, denominator = rules._share
+        if tally.refusals * denominator > numerator * counted:
+            reasons.append(VETO_REFUSALS)
+        score = _mean_half_up(tally.points_sum, counted, rules.score_places)
+        if reasons:
+            outcome, veto, amount = Outcome.VETOED, tuple(reasons), None
+        else:
+            outcome, veto = Outcome.PASSED, ()
+            amount = (tally.median_low_fen + tally.median_high_fen) // 2  # type: ignore[operator]
+    high_interest = tally.high_interest_count
     return Result(
-        outcome=outcome,
-        counted=len(counted),
-        abstentions=len(every) - len(counted),
-        veto_reasons=veto,
-        panel_amount_fen=median_fen([v.suggested_fen for v in counted]) if outcome is Outcome.PASSED else None,
-        panel_score=panel_score([v.integrity for v in counted if v.integrity is not None], rules) if quorate else None,
-        refusals=refusals,
-        habit_flags=habit_flags,
-        debt_counts=tuple((debt, sum(vote.debt is debt for vote in counted)) for debt in Debt),
-        high_interest_count=high_interest,
-        high_interest_flagged=high_interest >= rules.high_interest_min_evaluators,
-        refusal_reasons=_tally_reasons(counted),
+        outcome,
+        counted,
+        tally.abstentions,
+        veto,
+        amount,
+        score,
+        tally.refusals,
+        tally.habit_flags,
+        tally.debt_counts,
+        high_interest,
+        high_interest >= rules.high_interest_min_evaluators,
+        tally.refusal_reasons,
     )
 
 
@@ -255,19 +427,16 @@ def median_fen(values: Sequence[int]) -> int:
     """The median in fen; with an even count, the mean of the two middle values rounded down to the fen."""
     if not values:
         raise ValueError("the median of no values is undefined")
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) // 2
+    low, high = _middles(sorted(values))
+    return (low + high) // 2
 
 
 def panel_score(integrities: Sequence[Integrity], rules: Rules = DEFAULT_RULES) -> Decimal:
     """Mean integrity points, rounded half-up to ``rules.score_places`` decimal places."""
     if not integrities:
         raise ValueError("the panel score of no votes is undefined")
-    mean = Fraction(sum(rules.integrity_points[Integrity(i)] for i in integrities), len(integrities))
-    return round_half_up(mean, rules.score_places)
+    points = sum(rules.integrity_points[Integrity(i)] for i in integrities)
+    return _mean_half_up(points, len(integrities), rules.score_places)
 
 
 def round_half_up(value: Fraction, places: int) -> Decimal:
@@ -277,19 +446,17 @@ def round_half_up(value: Fraction, places: int) -> Decimal:
     return Decimal(-digits if value < 0 else digits).scaleb(-places)
 
 
-def _veto_reasons(
-    counted: int, refusals: int, habit_flags: tuple[tuple[Habit, int], ...], rules: Rules
-) -> tuple[str, ...]:
-    reasons = [
-        veto_code(habit)
-        for habit, flags in habit_flags
-        if habit in rules.veto_habits and flags >= rules.veto_habit_min_evaluators
-    ]
-    if Fraction(refusals, counted) > rules.refusal_veto_share:
-        reasons.append(VETO_REFUSALS)
-    return tuple(reasons)
+def _middles(ordered: Sequence[int]) -> tuple[int, int]:
+    """The two middle values of an ascending non-empty sequence (the same one when its length is odd)."""
+    count = len(ordered)
+    return ordered[(count - 1) // 2], ordered[count // 2]
 
 
-def _tally_reasons(counted: Sequence[Vote]) -> tuple[tuple[str, int], ...]:
-    tally = Counter(reason for vote in counted if vote.refuses for reason in set(vote.refusal_reasons))
-    return tuple(sorted(tally.items(), key=lambda item: (-item[1], item[0])))
+def _mean_half_up(total: int, count: int, places: int) -> Decimal:
+    """``round_half_up(Fraction(total, count), places)`` for total ≥ 0 and count > 0, in integers:
+    ⌊total × 10^places / count + ½⌋ = (2 × total × 10^places + count) // (2 × count)."""
+    return Decimal((2 * total * 10**places + count) // (2 * count)).scaleb(-places)
+
+
+def _ordered_reasons(counts: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts, key=lambda item: (-item[1], item[0])))

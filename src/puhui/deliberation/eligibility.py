@@ -28,12 +28,17 @@ picture even when one black reason already refuses the household.
 
 白名单 white: none of these. Low income (低收入农户) is deliberately not a reason: it tags the household for the
 low-income programme instead (DOMAIN §3 step 5).
+
+Speed (a county batch screens ~200,000 borrowers on one business day): arguments of the exact expected types
+are checked with ``type(x) is …`` before any slower check, and the look-back cut-off is computed once per
+``today`` and number of months (``_look_back``, a small cache).
 """
 
 import calendar
 import datetime
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 BUREAU_CURRENT_OVERDUE = "bureau_current_overdue"
 BUREAU_NON_PERFORMING = "bureau_non_performing"
@@ -67,12 +72,12 @@ class ScreenList(StrEnum):
 
 
 def _require_bool(name: str, value: object) -> None:
-    if not isinstance(value, bool):
+    if value is not True and value is not False:
         raise TypeError(f"{name} must be a bool, got {value!r}")
 
 
 def _require_date(name: str, value: object, *, optional: bool = False) -> None:
-    if value is None and optional:
+    if type(value) is datetime.date or (value is None and optional):
         return
     # datetime is a date subclass; a timestamp where a day is meant hides a time-zone question.
     if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
@@ -169,43 +174,41 @@ def screen(
     _require_date("today", today)
     _require_bool("panel_vetoed", panel_vetoed)
     _require_bool("high_interest_flagged", high_interest_flagged)
-    if not isinstance(rules, EligibilityRules):
+    if type(rules) is not EligibilityRules and not isinstance(rules, EligibilityRules):
         raise TypeError(f"rules must be EligibilityRules, got {rules!r}")
-    black = _black_reasons(facts, panel_vetoed)
-    grey = _grey_reasons(facts, borrower_birth, today, high_interest_flagged, rules)
+    reasons = []  # black reasons, then grey ones, each group in BLACK_REASONS / GREY_REASONS order
+    if facts is not None:
+        if facts.current_overdue:
+            reasons.append(BUREAU_CURRENT_OVERDUE)
+        if facts.non_performing:
+            reasons.append(BUREAU_NON_PERFORMING)
+        if facts.serving_sentence:
+            reasons.append(SERVING_SENTENCE)
+        if facts.drug_record:
+            reasons.append(DRUG_RECORD)
+    if panel_vetoed:
+        reasons.append(DELIBERATION_VETO)
+    black = bool(reasons)
+    if facts is None:
+        reasons.append(BUREAU_MISSING)
+    else:
+        if facts.litigation_defendant:
+            reasons.append(LITIGATION_DEFENDANT)
+        settled = facts.settled_overdue_on
+        if settled is not None and settled >= _look_back(today, rules.past_overdue_months):
+            reasons.append(SETTLED_OVERDUE_RECENT)
+    if borrower_birth is None:
+        reasons.append(AGE_UNKNOWN)
+    elif not rules.age_min <= age_on(borrower_birth, today) <= rules.age_max:
+        reasons.append(AGE_OUTSIDE_RANGE)
+    if high_interest_flagged:
+        reasons.append(INFORMAL_HIGH_INTEREST)
     if black:
-        return Screening(ScreenList.BLACK, black + grey)
-    return Screening(ScreenList.GREY if grey else ScreenList.WHITE, grey)
+        return Screening(ScreenList.BLACK, tuple(reasons))
+    return Screening(ScreenList.GREY if reasons else ScreenList.WHITE, tuple(reasons))
 
 
-def _black_reasons(facts: BureauFacts | None, panel_vetoed: bool) -> tuple[str, ...]:
-    found = {DELIBERATION_VETO: panel_vetoed}
-    if facts is not None:
-        found |= {
-            BUREAU_CURRENT_OVERDUE: facts.current_overdue,
-            BUREAU_NON_PERFORMING: facts.non_performing,
-            SERVING_SENTENCE: facts.serving_sentence,
-            DRUG_RECORD: facts.drug_record,
-        }
-    return tuple(code for code in BLACK_REASONS if found.get(code))
-
-
-def _grey_reasons(
-    facts: BureauFacts | None,
-    birth: datetime.date | None,
-    today: datetime.date,
-    high_interest_flagged: bool,
-    rules: EligibilityRules,
-) -> tuple[str, ...]:
-    found = {
-        BUREAU_MISSING: facts is None,
-        AGE_UNKNOWN: birth is None,
-        AGE_OUTSIDE_RANGE: birth is not None and not rules.age_min <= age_on(birth, today) <= rules.age_max,
-        INFORMAL_HIGH_INTEREST: high_interest_flagged,
-    }
-    if facts is not None:
-        found[LITIGATION_DEFENDANT] = facts.litigation_defendant
-        found[SETTLED_OVERDUE_RECENT] = facts.settled_overdue_on is not None and (
-            facts.settled_overdue_on >= months_before(today, rules.past_overdue_months)
-        )
-    return tuple(code for code in GREY_REASONS if found.get(code))
+@lru_cache(maxsize=64)
+def _look_back(today: datetime.date, months: int) -> datetime.date:
+    """The settled-overdue cut-off: ``months_before(today, months)``, once per day and rule (a batch has one)."""
+    return months_before(today, months)

@@ -13,7 +13,11 @@ MESSAGES = {
     "round_open": _("The round is still open."),
     "ballot_submitted": _("Your votes for this round have been submitted and can no longer change."),
     "excluded": _("You may not rate this household (conflict of interest)."),
-    "invalid_vote": _("The vote is incomplete or contradictory: %(problem)s"),
+    "invalid_vote": _(
+        "The vote is incomplete or contradictory: answer whether you know the household and, if so, "
+        "every question and an amount (0 to refuse, with a reason)."
+    ),
+    "not_on_panel": _("You do not sit on this round's panel."),
     "votes_missing": _("Rate every household of the round before submitting (%(missing)s left)."),
     "grey_reason_required": _("A grey-list decision needs a written reason."),
     "not_grey": _("Only a grey-list proposal waits for this decision."),

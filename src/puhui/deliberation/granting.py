@@ -1,12 +1,14 @@
 """整村批量授信 in one action (DOMAIN §3 steps 4–6): close a round, aggregate every household's blind votes,
 screen the borrowers against the credit bureau, rate them and propose their limits.
 
-Set-based: the round's votes, the households, their members and the bureau facts are each read in one query;
-the results are written with bulk_update / bulk_create. The rules are the pure modules `aggregate`,
-`eligibility` and `rating` with the bank's configured rules.
+Set-based: the votes are tallied in one SQL statement (`tallies`); the households, their members and the
+bureau facts are each read in one query; the results are written with one UPDATE … FROM and one bulk INSERT.
+The rules are the pure modules `aggregate` (decide on a tally), `eligibility` and `rating`, with the bank's
+configured rules.
 """
 
 import datetime
+import json
 import statistics
 from collections import defaultdict
 from decimal import Decimal
@@ -15,11 +17,13 @@ from auditlog.context import set_actor
 from django.db import transaction
 from django.utils import timezone
 
+from puhui.core.bulk import insert_rows, update_rows
 from puhui.core.selectors import business_date_current
 from puhui.deliberation import aggregate, bureau, eligibility, rating
 from puhui.deliberation.errors import DeliberationRefused
-from puhui.deliberation.models import Proposal, Round, RoundHousehold, Vote
+from puhui.deliberation.models import Proposal, Round, RoundHousehold
 from puhui.deliberation.selectors import aggregate_rules, deliberation_rules, eligibility_rules, lpr_on
+from puhui.deliberation.tallies import round_tallies
 from puhui.households.models import Household, Person
 
 WORKING_AGES = (18, 60)
@@ -37,120 +41,153 @@ def village_batch_close(*, user, round_id: int) -> dict[str, int]:
         Round.objects.filter(pk=round_.pk).update(status=Round.Status.CLOSED, closed_at=timezone.now(), closed_by=user)
         results = _aggregate_round(round_, aggregate_rules(rules))
         proposals = _proposals(round_, results, today, rules)
-        Proposal.objects.bulk_create(proposals)
-    counts = defaultdict(int)
+        insert_rows(Proposal, PROPOSAL_COLUMNS, proposals)
+    counts: dict[str, int] = defaultdict(int)
     for result in results.values():
         counts[f"households_{result.outcome}"] += 1
-    for proposal in proposals:
-        counts[f"proposals_{proposal.status}"] += 1
+    for row in proposals:
+        counts[f"proposals_{row[PROPOSAL_COLUMNS.index('status')]}"] += 1
     return dict(counts)
 
 
+ENTRY_RESULT = [
+    "outcome",
+    "counted_votes",
+    "abstentions",
+    "panel_amount_fen",
+    "panel_score",
+    "veto_reasons",
+    "high_interest_flagged",
+]
+
+
 def _aggregate_round(round_: Round, rules: aggregate.Rules) -> dict[int, aggregate.Result]:
-    """Every household's panel result (entry id → Result), written onto its RoundHousehold."""
-    votes: dict[int, list[aggregate.Vote]] = defaultdict(list)
-    for row in Vote.objects.filter(entry__round=round_, ballot__submitted_at__isnull=False).values(
-        "entry_id",
-        "knows_household",
-        "integrity",
-        "habits",
-        "debt",
-        "informal_high_interest",
-        "suggested_fen",
-        "refusal_reasons",
-    ):
-        votes[row.pop("entry_id")].append(_vote(row))
-    entries = list(RoundHousehold.objects.filter(round=round_))
-    results = {}
-    for entry in entries:
-        result = aggregate.aggregate(votes.get(entry.pk, ()), rules)
-        results[entry.pk] = result
-        entry.outcome = result.outcome.value
-        entry.counted_votes, entry.abstentions = result.counted, result.abstentions
-        entry.panel_amount_fen, entry.panel_score = result.panel_amount_fen, result.panel_score
-        entry.veto_reasons, entry.high_interest_flagged = list(result.veto_reasons), result.high_interest_flagged
-    RoundHousehold.objects.bulk_update(
-        entries,
+    """Every household's panel result (entry id → Result), written onto its RoundHousehold in one statement."""
+    results = {entry_id: aggregate.decide(t, rules) for entry_id, t in round_tallies(round_.pk, rules).items()}
+    update_rows(
+        RoundHousehold,
+        ENTRY_RESULT,
         [
-            "outcome",
-            "counted_votes",
-            "abstentions",
-            "panel_amount_fen",
-            "panel_score",
-            "veto_reasons",
-            "high_interest_flagged",
+            (
+                entry_id,
+                r.outcome.value,
+                r.counted,
+                r.abstentions,
+                r.panel_amount_fen,
+                r.panel_score,
+                json.dumps(list(r.veto_reasons)),
+                r.high_interest_flagged,
+            )
+            for entry_id, r in results.items()
         ],
-        batch_size=2000,
     )
     return results
 
 
-def _vote(row: dict) -> aggregate.Vote:
-    if not row["knows_household"]:
-        return aggregate.Vote.abstention()
-    return aggregate.Vote(
-        knows_household=True,
-        integrity=row["integrity"],
-        debt=row["debt"],
-        suggested_fen=row["suggested_fen"] or 0,
-        habits=frozenset(row["habits"]),
-        informal_high_interest=row["informal_high_interest"],
-        refusal_reasons=tuple(row["refusal_reasons"]),
-    )
+PROPOSAL_COLUMNS = [
+    "campaign_id",
+    "household_id",
+    "entry_id",
+    "borrower_id",
+    "screen",
+    "screen_reasons",
+    "grey_decision",
+    "grey_reason",
+    "score",
+    "grade",
+    "score_items",
+    "limit_fen",
+    "limit_reason",
+    "rate",
+    "status",
+    "decision_reason",
+    "contract_number",
+    "verification_code",
+    "created_at",
+]
 
 
-def _proposals(round_, results, today: datetime.date, rules) -> list[Proposal]:
-    """A proposal for each quorate household: screened (white/grey/black), rated and limited."""
+def _proposals(round_, results, today: datetime.date, rules) -> list[tuple]:
+    """A proposal row for each quorate household: screened (white/grey/black), rated and limited."""
     decided = {eid: r for eid, r in results.items() if r.outcome != aggregate.Outcome.UNDECIDED}
-    entries = {e.pk: e for e in RoundHousehold.objects.filter(pk__in=list(decided))}
-    household_ids = [e.household_id for e in entries.values()]
-    households = Household.objects.in_bulk(household_ids)
-    members = _members_by_household(household_ids)
+    # everything is read by round (a join), not through lists of ids: no IN list of a village's size
+    entries = dict(RoundHousehold.objects.filter(round_id=round_.pk).values_list("pk", "household_id"))
+    households = {
+        h[0]: h
+        for h in Household.objects.filter(round_entries__round_id=round_.pk).values_list(
+            "pk", "total_assets_fen", "debts_fen", "annual_net_income_fen"
+        )
+    }
+    members = _members_by_household(round_.pk)
     borrowers = {h: _borrower(people) for h, people in members.items()}
-    facts = bureau.facts_for([p.pk for p in borrowers.values() if p], today)
+    facts = bureau.facts_for([p[0] for p in borrowers.values() if p], today)
     medians = _village_medians(round_.campaign.village_id)
-    lpr = lpr_on(today)
-    screen_rules = eligibility_rules(rules)
-    proposals = []
+    lpr, screen_rules, now = lpr_on(today), eligibility_rules(rules), timezone.now()
+    rows = []
     for entry_id, result in decided.items():
-        entry = entries[entry_id]
-        household, borrower = households[entry.household_id], borrowers.get(entry.household_id)
-        fact = facts.get(borrower.pk) if borrower else None
+        household_id = entries[entry_id]
+        borrower = borrowers.get(household_id)
+        fact = facts.get(borrower[0]) if borrower else None
         screening = eligibility.screen(
             fact,
-            borrower_birth=borrower.birth_date if borrower else None,
+            borrower_birth=borrower[2] if borrower else None,
             today=today,
             panel_vetoed=result.outcome == aggregate.Outcome.VETOED,
             high_interest_flagged=result.high_interest_flagged,
             rules=screen_rules,
         )
-        proposal = Proposal(
-            campaign_id=round_.campaign_id,
-            household=household,
-            entry=entry,
-            borrower=borrower,
-            screen=screening.list,
-            screen_reasons=list(screening.reasons),
-        )
+        rated = None
         if screening.list != "black":
-            _rate(proposal, household, members.get(household.pk, []), fact, result, medians, lpr, today)
-        proposal.status = _status(proposal)
-        proposals.append(proposal)
-    return proposals
+            rated = _rate(households[household_id], members.get(household_id, []), fact, result, medians, lpr, today)
+        rows.append(_proposal_row(round_, entry_id, household_id, borrower, screening, rated, now))
+    return rows
 
 
-def _members_by_household(household_ids: list[int]) -> dict[int, list[Person]]:
-    members: dict[int, list[Person]] = defaultdict(list)
-    for person in Person.objects.filter(household_id__in=household_ids).only(
-        "pk", "household_id", "relation", "birth_date", "name"
-    ):
-        members[person.household_id].append(person)
+def _proposal_row(round_, entry_id, household_id, borrower, screening, rated, now) -> tuple:
+    limit = rated.limit.limit_fen if rated else 0
+    if screening.list == "black":
+        status = Proposal.Status.REFUSED
+    elif screening.list == "grey":
+        status = Proposal.Status.GREY_PENDING
+    else:
+        status = Proposal.Status.PROPOSED if limit else Proposal.Status.NO_CREDIT
+    items = [[i.item, str(i.points), i.reason] for i in rated.items] if rated else []
+    return (
+        round_.campaign_id,
+        household_id,
+        entry_id,
+        borrower[0] if borrower else None,
+        str(screening.list),
+        json.dumps(list(screening.reasons)),
+        "",
+        "",
+        rated.score if rated else None,
+        rated.grade.value if rated and rated.grade else "",
+        json.dumps(items),
+        limit,
+        rated.limit.reason if rated else "",
+        rated.rate_percent if rated else None,
+        str(status),
+        "",
+        "",
+        "",
+        now,
+    )
+
+
+def _members_by_household(round_id: int) -> dict[int, list[tuple]]:
+    """household id → its members as (pk, relation, birth_date), for the households of a round."""
+    members: dict[int, list[tuple]] = defaultdict(list)
+    for pk, household_id, relation, birth in Person.objects.filter(
+        household__round_entries__round_id=round_id
+    ).values_list("pk", "household_id", "relation", "birth_date"):
+        members[household_id].append((pk, relation, birth))
     return members
 
 
-def _borrower(people: list[Person]) -> Person | None:
+def _borrower(people: list[tuple]) -> tuple | None:
     """The proposed borrower: the head of household (another adult member may be chosen by staff later)."""
-    return next((p for p in people if p.relation == Person.Relation.HEAD), people[0] if people else None)
+    return next((p for p in people if p[1] == Person.Relation.HEAD), people[0] if people else None)
 
 
 def _village_medians(village_id: int) -> tuple[int, int]:
@@ -180,18 +217,17 @@ def _history(fact) -> str:
     return rating.RepaymentHistory.CLEAN
 
 
-def _rate(proposal, household, people, fact, result, medians, lpr: Decimal, today) -> None:
-    working = sum(
-        1
-        for p in people
-        if (age := _age(p.birth_date, today)) is not None and WORKING_AGES[0] <= age <= WORKING_AGES[1]
-    )
+def _rate(household: tuple, people: list[tuple], fact, result, medians, lpr: Decimal, today) -> rating.Rating:
+    """The scorecard on the household's figures (pk, assets, debts, income) and members (pk, relation, birth)."""
+    _pk, assets, debts, income = household
+    ages = [_age(birth, today) for _person, _relation, birth in people]
+    working = sum(1 for age in ages if age is not None and WORKING_AGES[0] <= age <= WORKING_AGES[1])
     facts = rating.RatingInput(
         household_size=max(1, len(people)),
         working_members=min(working, max(1, len(people))),
-        total_assets_fen=household.total_assets_fen or 0,
-        debts_fen=household.debts_fen or 0,
-        net_income_fen=household.annual_net_income_fen or 0,
+        total_assets_fen=assets or 0,
+        debts_fen=debts or 0,
+        net_income_fen=income or 0,
         shareholding_fen=0,
         repayment_history=_history(fact),
         village_median_assets_fen=medians[0],
@@ -199,21 +235,7 @@ def _rate(proposal, household, people, fact, result, medians, lpr: Decimal, toda
         panel_score=result.panel_score or Decimal(0),
         panel_amount_fen=result.panel_amount_fen or 0,
     )
-    rated = rating.rate_household(facts, lpr)
-    proposal.score, proposal.grade = rated.score, rated.grade.value if rated.grade else ""
-    proposal.score_items = [[item.item, str(item.points), item.reason] for item in rated.items]
-    proposal.limit_fen, proposal.limit_reason = rated.limit.limit_fen, rated.limit.reason
-    proposal.rate = rated.rate_percent
-
-
-def _status(proposal: Proposal) -> str:
-    if proposal.screen == "black":
-        return Proposal.Status.REFUSED
-    if proposal.screen == "grey":
-        return Proposal.Status.GREY_PENDING
-    if not proposal.limit_fen:
-        return Proposal.Status.NO_CREDIT
-    return Proposal.Status.PROPOSED
+    return rating.rate_household(facts, lpr)
 
 
 @transaction.atomic

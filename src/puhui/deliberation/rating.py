@@ -31,10 +31,13 @@ the first in that order). A limit below 1,000 yuan is no credit (``limit_below_m
 
 Rate (利率) = 1-year LPR (the latest effective on the day, ``lpr_on``) + grade spread (AAA +0.50, AA +0.85,
 A +1.20 percentage points).
+
+Speed (a county rates ~200,000 households): ``Scorecard`` and ``Terms`` keep their bounds and ratios as integer
+pairs, so a value a/b reaches a bound p/q when a × q ≥ p × b and capacity is floored with ``//``: exact, and no
+``Fraction`` per household; ``Decimal`` only for the score and rate the API returns.
 """
 
 import datetime
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -53,13 +56,15 @@ NO_GRADE = "no_grade"
 
 # Validation helpers come first: the defaults below are built at import.
 def _require_int(name: str, value: object, minimum: int | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
 
 
 def _decimal(name: str, value: object) -> Decimal:
+    if type(value) is Decimal and value.is_finite():
+        return value  # Decimal(value) would be an equal copy
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise TypeError(f"{name} must be a Decimal or an int (never float), got {value!r}")
     result = Decimal(value)
@@ -95,6 +100,14 @@ class NoLprError(LookupError):
     """No LPR is effective on the requested day."""
 
 
+class ItemScore(NamedTuple):
+    """One scorecard line: ``("assets_vs_median", Decimal(13), "assets_ge_1_5x_median")``."""
+
+    item: str
+    points: Decimal
+    reason: str
+
+
 @dataclass(frozen=True)
 class Band:
     """One scoring band: ``points`` for a value of at least ``at_least`` (None: no lower bound)."""
@@ -123,6 +136,24 @@ def _check_bands(item: str, bands: tuple[Band, ...]) -> None:
     bounds = [band.at_least for band in bands[1:] if band.at_least is not None]
     if len(bounds) != len(bands) - 1 or any(a >= b for a, b in zip(bounds, bounds[1:], strict=False)):
         raise ValueError(f"{item}: lower bounds must ascend strictly")
+
+
+def _band_lines(item: str, bands: tuple[Band, ...]) -> tuple[tuple[int, int, ItemScore], ...]:
+    # (p, q, line) per band, highest first, for the bound p/q; the first band, unbounded, gets 0/0, which every
+    # value reaches (a × 0 ≥ 0 × b). Built once per Scorecard: ItemScore and Decimal are immutable.
+    bounds = [(0, 0)] + [(band.at_least.numerator, band.at_least.denominator) for band in bands[1:]]
+    lines = [
+        (p, q, ItemScore(item, Decimal(band.points), band.reason)) for (p, q), band in zip(bounds, bands, strict=True)
+    ]
+    return tuple(reversed(lines))
+
+
+def _line(value: int, per: int, lines: tuple[tuple[int, int, ItemScore], ...]) -> ItemScore:
+    """The line of the last band whose bound p/q value/per reaches (per > 0): value × q ≥ p × per."""
+    for bound, bound_per, line in lines:
+        if value * bound_per >= bound * per:
+            return line
+    raise AssertionError("the first band has no bound")
 
 
 HOUSEHOLD_SIZE_BANDS = _bands(
@@ -198,6 +229,13 @@ class Scorecard:
         object.__setattr__(self, "repayment_points", MappingProxyType(points))
         if self.max_total != 100:
             raise ValueError(f"the item maxima must sum to 100, got {self.max_total}")
+        # Derived once for score_items (plain attributes, not fields: equality, hash and repr ignore them).
+        object.__setattr__(self, "_lines", tuple(_band_lines(item, getattr(self, item)) for item in BANDED_ITEMS))
+        lines = {
+            key: ItemScore("repayment_history", Decimal(value), f"repayment_{key.value}")
+            for key, value in points.items()
+        }
+        object.__setattr__(self, "_repayment_lines", lines)
 
     def weight(self, item: str) -> int:
         """The most points an item can give."""
@@ -269,10 +307,16 @@ class Terms:
         if any(terms.cap_fen > self.ceiling_fen for terms in grades):
             raise ValueError("no grade cap may exceed the ceiling")
         object.__setattr__(self, "grades", grades)
+        # Derived once (plain attributes, not fields): capacity a/b × income + c/d × net assets, exactly floored,
+        # is (a·d × income + c·b × net assets) // (b·d).
+        object.__setattr__(self, "_by_grade", {terms.grade: terms for terms in grades})
+        a, b = self.income_multiple.numerator, self.income_multiple.denominator
+        c, d = self.net_assets_share.numerator, self.net_assets_share.denominator
+        object.__setattr__(self, "_capacity", (a * d, c * b, b * d))
 
     def of(self, grade: Grade) -> GradeTerms:
         """The terms of one grade."""
-        return next(terms for terms in self.grades if terms.grade is Grade(grade))
+        return self._by_grade[grade if type(grade) is Grade else Grade(grade)]
 
 
 DEFAULT_TERMS = Terms()
@@ -304,8 +348,10 @@ class RatingInput:
         _require_int("net_income_fen", self.net_income_fen, minimum=None)
         for name in ("village_median_assets_fen", "village_median_income_fen"):
             _require_int(name, getattr(self, name), minimum=1)
-        object.__setattr__(self, "repayment_history", RepaymentHistory(self.repayment_history))
-        object.__setattr__(self, "panel_score", _decimal("panel_score", self.panel_score))
+        if type(self.repayment_history) is not RepaymentHistory:  # a code given as a string
+            object.__setattr__(self, "repayment_history", RepaymentHistory(self.repayment_history))
+        if (score := _decimal("panel_score", self.panel_score)) is not self.panel_score:
+            object.__setattr__(self, "panel_score", score)
         if self.panel_score < 0:
             raise ValueError(f"panel_score cannot be negative, got {self.panel_score}")
 
@@ -313,14 +359,6 @@ class RatingInput:
     def net_assets_fen(self) -> int:
         """净资产 = total assets − debts (may be negative)."""
         return self.total_assets_fen - self.debts_fen
-
-
-class ItemScore(NamedTuple):
-    """One scorecard line: ``("assets_vs_median", Decimal(13), "assets_ge_1_5x_median")``."""
-
-    item: str
-    points: Decimal
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -350,35 +388,34 @@ def score_items(facts: RatingInput, scorecard: Scorecard = DEFAULT_SCORECARD) ->
     """Every scorecard line, in ``ITEMS`` order."""
     if facts.panel_score > scorecard.panel_max:
         raise ValueError(f"panel_score {facts.panel_score} exceeds the panel weight {scorecard.panel_max}")
-    values: dict[str, Fraction] = {
-        "household_size": Fraction(facts.household_size),
-        "working_members": Fraction(facts.working_members),
-        "assets_vs_median": Fraction(facts.total_assets_fen, facts.village_median_assets_fen),
-        "net_assets": Fraction(facts.net_assets_fen),
-        "bank_shareholding": Fraction(facts.shareholding_fen),
-        "income_vs_median": Fraction(facts.net_income_fen, facts.village_median_income_fen),
-    }
-    banded = tuple(_score_band(item, values[item], getattr(scorecard, item)) for item in BANDED_ITEMS)
-    history = facts.repayment_history
+    size, working, assets, net_assets, shares, income = scorecard._lines
     return (
-        *banded,
+        _line(facts.household_size, 1, size),
+        _line(facts.working_members, 1, working),
+        _line(facts.total_assets_fen, facts.village_median_assets_fen, assets),
+        _line(facts.total_assets_fen - facts.debts_fen, 1, net_assets),
+        _line(facts.shareholding_fen, 1, shares),
+        _line(facts.net_income_fen, facts.village_median_income_fen, income),
         ItemScore("panel_score", facts.panel_score, "panel_score"),
-        ItemScore("repayment_history", Decimal(scorecard.repayment_points[history]), f"repayment_{history.value}"),
+        scorecard._repayment_lines[facts.repayment_history],
     )
 
 
 def grade_for(score: Decimal, terms: Terms = DEFAULT_TERMS) -> Grade | None:
     """The best grade whose minimum the score reaches; None below the lowest (no credit)."""
     score = _decimal("score", score)
-    return next((grade.grade for grade in terms.grades if score >= grade.min_score), None)
+    for grade in terms.grades:  # best first
+        if score >= grade.min_score:
+            return grade.grade
+    return None
 
 
 def capacity_fen(net_income_fen: int, net_assets_fen: int, terms: Terms = DEFAULT_TERMS) -> int:
     """还款能力: income multiple × net income + share of positive net assets, floored to the fen, at least 0."""
     _require_int("net_income_fen", net_income_fen, minimum=None)
     _require_int("net_assets_fen", net_assets_fen, minimum=None)
-    exact = terms.income_multiple * net_income_fen + terms.net_assets_share * max(net_assets_fen, 0)
-    return max(math.floor(exact), 0)
+    income_times, assets_times, per = terms._capacity
+    return max((income_times * net_income_fen + assets_times * max(net_assets_fen, 0)) // per, 0)
 
 
 def credit_limit(
@@ -390,8 +427,11 @@ def credit_limit(
     if grade is None:
         return Limit(0, NO_GRADE, None, None, panel_fen, capacity)
     cap = terms.of(grade).cap_fen
-    bounds = ((LIMIT_BY_GRADE_CAP, cap), (LIMIT_BY_PANEL, panel_fen), (LIMIT_BY_CAPACITY, capacity))
-    binding, smallest = min(bounds, key=lambda bound: bound[1])  # min keeps the first of equals
+    binding, smallest = LIMIT_BY_GRADE_CAP, cap  # on a tie the first in this order binds
+    if panel_fen < smallest:
+        binding, smallest = LIMIT_BY_PANEL, panel_fen
+    if capacity < smallest:
+        binding, smallest = LIMIT_BY_CAPACITY, capacity
     limit = min(smallest, terms.ceiling_fen) // terms.step_fen * terms.step_fen
     if limit < terms.minimum_fen:
         return Limit(0, LIMIT_BELOW_MINIMUM, binding, cap, panel_fen, capacity)
@@ -425,13 +465,10 @@ def rate_household(
     """评级定额 of one household: scorecard, grade, limit and rate."""
     lpr_percent = _decimal("lpr_percent", lpr_percent)
     items = score_items(facts, scorecard)
-    score = sum((item.points for item in items), Decimal(0))
+    score = Decimal(0)
+    for line in items:  # the exact sum, in item order
+        score += line.points
     grade = grade_for(score, terms)
     limit = credit_limit(grade, facts.panel_amount_fen, facts.net_income_fen, facts.net_assets_fen, terms)
     rate = rate_percent(grade, lpr_percent, terms) if grade is not None and limit.limit_fen else None
-    return Rating(items=items, score=score, grade=grade, limit=limit, rate_percent=rate)
-
-
-def _score_band(item: str, value: Fraction, bands: tuple[Band, ...]) -> ItemScore:
-    band = next(band for band in reversed(bands) if band.at_least is None or value >= band.at_least)
-    return ItemScore(item, Decimal(band.points), band.reason)
+    return Rating(items, score, grade, limit, rate)

@@ -46,6 +46,11 @@ def panel_member_add(*, user, campaign: Campaign, evaluator, category: str, rela
             campaign=campaign, user=evaluator, defaults={"category": category, "own_household_id": own}
         )
         member.relatives.set(relatives)
+        for round_ in campaign.rounds.filter(status=Round.Status.OPEN):  # a late seat joins the open rounds
+            Ballot.objects.get_or_create(round=round_, member=member, defaults={"entered_by": evaluator})
+            ids = list(round_.entries.values_list("household_id", flat=True))
+            Exclusion.objects.filter(round=round_, member=member).delete()
+            Exclusion.objects.bulk_create(_exclusions(round_, [member], ids))
     return member
 
 
@@ -108,19 +113,25 @@ def _ballot_writable(round_id: int, member_id: int) -> Ballot:
 
 
 def vote_checked(answers: dict) -> aggregate.Vote:
-    """The answers as the pure rule's Vote, or a refusal naming the problem (nothing saved)."""
+    """The answers as the pure rule's Vote, or a refusal (nothing saved). Nothing is filled in silently: the
+    evaluator says whether they know the household and, if so, gives an amount (0 is a refusal)."""
+    knows, amount = answers.get("knows_household"), answers.get("suggested_fen")
+    if knows is False:
+        return aggregate.Vote.abstention()
+    if knows is not True or type(amount) is not int:
+        raise DeliberationRefused("invalid_vote")
     try:
         return aggregate.Vote(
-            knows_household=answers.get("knows_household") is True,
+            knows_household=True,
             integrity=answers.get("integrity") or None,
             debt=answers.get("debt") or None,
-            suggested_fen=answers.get("suggested_fen") or 0,
+            suggested_fen=amount,
             habits=frozenset(answers.get("habits") or ()),
             informal_high_interest=answers.get("informal_high_interest") is True,
             refusal_reasons=tuple(answers.get("refusal_reasons") or ()),
         )
-    except (TypeError, ValueError) as exc:
-        raise DeliberationRefused("invalid_vote", problem=str(exc)) from exc
+    except (TypeError, ValueError) as exc:  # the rule's own text may quote the answers: never shown
+        raise DeliberationRefused("invalid_vote") from exc
 
 
 def _vote_write(ballot: Ballot, entry: RoundHousehold, vote: aggregate.Vote) -> Vote:
@@ -148,10 +159,10 @@ def _vote_write(ballot: Ballot, entry: RoundHousehold, vote: aggregate.Vote) -> 
 def vote_save(*, user, entry_id: int, answers: dict) -> Vote:
     """背靠背评议: the evaluator's own vote on one household of an open round (autosaved, changeable until
     the ballot is submitted). Partial answers are kept as a draft only when they already form a valid vote."""
-    entry = RoundHousehold.objects.select_related("round").get(pk=entry_id)
-    member = PanelMember.objects.filter(campaign_id=entry.round.campaign_id, user=user).first()
-    if member is None:
-        raise DeliberationRefused("excluded")
+    entry = RoundHousehold.objects.select_related("round").filter(pk=entry_id).first()
+    member = entry and PanelMember.objects.filter(campaign_id=entry.round.campaign_id, user=user).first()
+    if member is None or not Ballot.objects.filter(round_id=entry.round_id, member=member).exists():
+        raise DeliberationRefused("not_on_panel")
     ballot = _ballot_writable(entry.round_id, member.pk)
     return _vote_write(ballot, entry, vote_checked(answers))
 
@@ -159,8 +170,9 @@ def vote_save(*, user, entry_id: int, answers: dict) -> Vote:
 @transaction.atomic
 def ballot_submit(*, user, round_id: int) -> Ballot:
     """提交: every household the evaluator may rate has a vote; from now on the ballot cannot change."""
-    round_ = Round.objects.get(pk=round_id)
-    member = PanelMember.objects.get(campaign_id=round_.campaign_id, user=user)
+    member = PanelMember.objects.filter(campaign__rounds=round_id, user=user).first()
+    if member is None or not Ballot.objects.filter(round_id=round_id, member=member).exists():
+        raise DeliberationRefused("not_on_panel")
     ballot = _ballot_writable(round_id, member.pk)
     missing = _households_to_rate(ballot).exclude(votes__ballot=ballot).count()
     if missing:

@@ -6,7 +6,11 @@ import sys
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError, call_command
 
-WORKLOADS = {"import": "bench.workloads.import_"}
+WORKLOADS = {
+    "import": "bench.workloads.import_",
+    "eod": "bench.workloads.eod",
+    "grant": "bench.workloads.grant",
+}
 
 
 class Command(BaseCommand):
