@@ -52,7 +52,17 @@ def eligibility_rules(rules: DeliberationRules) -> eligibility.EligibilityRules:
 
 def lpr_on(day: datetime.date) -> Decimal:
     """The one-year rate in force on a day (rating.lpr_on over the bank's table)."""
-    return rating.lpr_on(list(LprRate.objects.values_list("effective_on", "rate")), day)
+    table = list(LprRate.objects.values_list("effective_on", "rate"))
+    if not table:  # the published rates come with a migration; a flushed test database gets them again
+        import importlib
+
+        published = importlib.import_module("puhui.deliberation.migrations.0002_lpr_table").RATES
+        LprRate.objects.bulk_create(
+            [LprRate(effective_on=datetime.date.fromisoformat(d), rate=Decimal(r)) for d, r in published],
+            ignore_conflicts=True,
+        )
+        table = list(LprRate.objects.values_list("effective_on", "rate"))
+    return rating.lpr_on(table, day)
 
 
 def campaign_get(*, user, pk: int) -> Campaign:
