@@ -177,3 +177,18 @@ def test_same_key_ten_times_at_once_posts_once(world):
         statuses = list(pool.map(send, range(10)))
     assert Loan.objects.count() == 1
     assert statuses.count(201) >= 1 and set(statuses) <= {201, 409}
+
+
+def test_a_request_still_in_flight_answers_in_progress(world, line, api_client):
+    from django.test import RequestFactory
+
+    from puhui.core.idempotency import request_fingerprint
+    from puhui.core.models import IdempotencyKey
+
+    farmer_user = world.users[roles.FARMER]
+    path, body = f"/api/v1/credit-lines/{line.pk}/drawdowns", {"amount": "100.00", "channel": "mobile"}
+    # the key as the first request leaves it while its transaction is still running
+    fingerprint = request_fingerprint(RequestFactory().post(path), {**body, "purpose": ""})  # as the API parses it
+    IdempotencyKey.objects.create(key="busy", user=farmer_user, fingerprint=fingerprint)
+    assert_error_shape(post(api_client(farmer_user), path, body, "busy"), 409, "in_progress")
+    assert not Loan.objects.exists()
