@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from puhui.core.selectors import business_date_current
-from puhui.deliberation import approval, granting, selectors, services
+from puhui.deliberation import approval, granting, labels, selectors, services
 from puhui.deliberation.errors import DeliberationRefused
 from puhui.deliberation.export import batch_workbook
 from puhui.deliberation.forms import CampaignForm, DecisionForm, NoticeForm, PanelMemberForm, ReasonForm, SigningForm
-from puhui.deliberation.models import Campaign, Objection, Proposal
+from puhui.deliberation.models import Campaign, Objection, Proposal, RoundHousehold
 from puhui.org import roles
 from puhui.org.models import User, Village
 from puhui.web.views import staff_required
@@ -80,6 +80,8 @@ def campaign_detail(request, pk: int):
         "panel": campaign.panel.select_related("user").order_by("user__username"),
         "rounds": campaign.rounds.order_by("-number"),
         "households": households,
+        "outcome_labels": dict(RoundHousehold.Outcome.choices),
+        "proposal_labels": dict(Proposal.Status.choices),
         "ready": selectors.households_ready_for_round(campaign).count(),
         "proposals_waiting": campaign.proposals.filter(status=Proposal.Status.PROPOSED, notice__isnull=True).count(),
         "notices": campaign.notices.order_by("-starts_on"),
@@ -162,6 +164,7 @@ def round_detail(request, pk: int):
         # aggregates only once closed; single votes only for auditors after closing (blind)
         "entries": round_.entries.select_related("household").order_by("household__number") if closed else None,
         "votes": selectors.round_votes(user=request.user, round_=round_) if may_see_votes else None,
+        "veto_labels": labels.VETOES,
         "may_act": any(request.user.has_role(code) for code in MAKERS),
     }
     return render(request, "deliberation/round_detail.html", context)
@@ -195,6 +198,9 @@ def proposal_detail(request, pk: int):
         "signing_form": SigningForm(initial={"signed_on": business_date_current()}),
         "may_act": any(request.user.has_role(code) for code in MAKERS),
         "may_decide": any(request.user.has_role(code) for code in CHECKERS),
+        "screen_labels": labels.SCREEN_REASONS,
+        "item_labels": labels.SCORE_ITEMS,
+        "limit_labels": labels.LIMIT_REASONS,
     }
     return render(request, "deliberation/proposal_detail.html", context)
 

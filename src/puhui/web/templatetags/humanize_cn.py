@@ -32,3 +32,12 @@ def yuan(fen) -> str:
         return fen_to_yuan_str(int(fen), grouped=True)
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def get_item(mapping, key):
+    """A dict's value in a template: {{ labels|get_item:code }} (the code itself when unknown)."""
+    try:
+        return mapping.get(key, key)
+    except AttributeError:
+        return key
