@@ -299,7 +299,10 @@ def test_photos_are_served_for_the_card_only(world, village, round_, manager, ev
     assert f'src="{url}"' in page and page.count('data-testid="photo"') == 1
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
-    response.close()
+    closers = list(response._resource_closers)  # the file only: response.close() would also end the
+    assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"  # test's database connection (a JPEG)
+    for close in closers:
+        close()
     wrong = reverse("evaluate-photo", kwargs={"round_id": round_.pk, "n": 1, "photo_id": second.pk})
     assert client.get(wrong).status_code == 404
     assert client.get(reverse("photo-thumbnail", args=[first.pk])).status_code == 403  # the staff URL is not theirs

@@ -112,7 +112,7 @@ def _decidable(user, proposal: Proposal, today: datetime.date) -> None:
 @transaction.atomic
 def proposal_decide(*, user, proposal_id: int, approve: bool, reason: str) -> Proposal:
     """审批 (checker ≠ maker): approve or reject one proposal, with a reason."""
-    proposal = Proposal.objects.select_for_update().select_related("batch", "notice").get(pk=proposal_id)
+    proposal = Proposal.objects.select_for_update(of=("self",)).select_related("batch", "notice").get(pk=proposal_id)
     _decidable(user, proposal, business_date_current())
     if not reason.strip():
         raise DeliberationRefused("reason_required")
@@ -128,7 +128,7 @@ def proposal_decide(*, user, proposal_id: int, approve: bool, reason: str) -> Pr
 def batch_decide(*, user, batch_id: int, approve: bool, reason: str) -> list[Proposal]:
     """The whole batch at once: every proposal must pass the checks, or nothing is decided."""
     proposals = list(
-        Proposal.objects.select_for_update()
+        Proposal.objects.select_for_update(of=("self",))
         .select_related("batch", "notice")
         .filter(batch_id=batch_id, status__in=[Proposal.Status.SUBMITTED, Proposal.Status.OBJECTED])
         .order_by("pk")
