@@ -3,10 +3,12 @@
 from puhui.core.api import api
 from puhui.credit.api import router as credit_router
 from puhui.households.api import router as households_router
+from puhui.kpi.api import router as kpi_router
 from puhui.org.api import router as org_router
 
 api.add_router("/", org_router)
 api.add_router("/", households_router)
 api.add_router("/", credit_router)
+api.add_router("/", kpi_router)
 
 __all__ = ["api"]

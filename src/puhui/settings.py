@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "puhui.households",
     "puhui.credit",
     "puhui.deliberation",
+    "puhui.kpi",
     "puhui.demo",
 ]
 

@@ -6,7 +6,7 @@ from django.db import transaction
 from puhui.org import roles
 
 # Admin rights per role: head office configures; auditors only read. Others work in the app's pages.
-_ADMIN_APPS = ("org", "core", "auditlog", "axes", "credit", "deliberation")
+_ADMIN_APPS = ("org", "core", "auditlog", "axes", "credit", "deliberation", "kpi")
 
 
 @transaction.atomic

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KpiConfig(AppConfig):
+    name = "puhui.kpi"
+    label = "kpi"
+    verbose_name = _("Plan indicators")
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from puhui.kpi.models import Indicator, Plan, Target
+
+        auditlog.register(Indicator)
+        auditlog.register(Plan)
+        auditlog.register(Target)
