@@ -1,14 +1,14 @@
 """`puhui bench grant`: the county's whole-village batch — every village's round closed, screened, rated and
-proposed by the real `village_batch_close` — beside a raw-SQL baseline doing the same aggregation.
+proposed by the real `villages_batch_close` — beside a raw-SQL baseline doing the same aggregation.
 
 Setup (not timed): the county demo households (about 200,000, through the real register import), a campaign
 per village with a five-member panel, one open round per village holding all its households, five submitted
 votes per household (written in bulk: votes are input here, not what is measured) and a demo bureau record
 for every head of household.
 
-Measured: every round closed with `granting.village_batch_close` (aggregate the votes, screen against the
-bureau, rate and limit, write the results and one proposal per decided household). Baseline, same run, same
-data: one statement computing per household the counted votes, refusals, drugs and gambling flags and the
+Measured: every round closed with `granting.villages_batch_close`, all rounds in one pass (aggregate the votes,
+screen against the bureau, rate and limit, write the results and one proposal per decided household). Baseline,
+same run, same data: one statement computing per household the counted votes, refusals, drugs and gambling flags and the
 median suggestion (window functions), inserting a row per household, then one INSERT of a row per household
 as the proposals — the aggregation and the writes without the rules.
 """
@@ -54,8 +54,7 @@ def run(size: int = DEFAULT_SIZE) -> Measurement:
     baseline = _baseline(rounds)
     user = User.objects.get(username="ho_analyst")
     start = time.perf_counter()
-    for round_id in rounds:
-        granting.village_batch_close(user=user, round_id=round_id)
+    granting.villages_batch_close(user=user, round_ids=rounds)  # every village's round, in one pass
     seconds = time.perf_counter() - start
     proposals = Proposal.objects.filter(entry__round_id__in=rounds).count()
     return Measurement(
