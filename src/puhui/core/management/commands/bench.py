@@ -8,6 +8,7 @@ from django.core.management import BaseCommand, CommandError, call_command
 
 WORKLOADS = {
     "import": "bench.workloads.import_",
+    "money": "bench.workloads.money",
     "eod": "bench.workloads.eod",
     "grant": "bench.workloads.grant",
 }
