@@ -16,6 +16,23 @@ class ApiError(Exception):
         self.details = details or {}
 
 
+class RuleRefused(Exception):
+    """A business rule refused an action; nothing was changed. Subclasses give MESSAGES: code → gettext text,
+    formatted with the details when it has %(name)s placeholders."""
+
+    MESSAGES: dict = {}
+
+    def __init__(self, code: str, **details) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+    @property
+    def message(self) -> str:
+        text = str(self.MESSAGES[self.code])
+        return text % self.details if "%(" in text else text
+
+
 def error_body(code: str, message: Any, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": str(message), "details": details or {}}}
 

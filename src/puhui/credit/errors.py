@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from puhui.core.errors import RuleRefused
+
 MESSAGES = {
     "line_not_active": _("The credit line is not active."),
     "line_expired": _("The credit line has expired."),
@@ -21,14 +23,7 @@ MESSAGES = {
 }
 
 
-class CreditRefused(Exception):
+class CreditRefused(RuleRefused):
     """A business rule refused the request; nothing was posted."""
 
-    def __init__(self, code: str, **details) -> None:
-        super().__init__(code)
-        self.code = code
-        self.details = details
-
-    @property
-    def message(self) -> str:
-        return str(MESSAGES[self.code])
+    MESSAGES = MESSAGES

@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from puhui.core.errors import RuleRefused
+
 MESSAGES = {
     "campaign_exists": _("This village already has a campaign for this plan year."),
     "wrong_stage": _("The campaign is not at a stage where this can be done."),
@@ -36,14 +38,7 @@ MESSAGES = {
 }
 
 
-class DeliberationRefused(Exception):
+class DeliberationRefused(RuleRefused):
     """A workflow rule refused the action; nothing was changed."""
 
-    def __init__(self, code: str, **details) -> None:
-        super().__init__(code)
-        self.code = code
-        self.details = details
-
-    @property
-    def message(self) -> str:
-        return str(MESSAGES[self.code]) % self.details if "%(" in str(MESSAGES[self.code]) else str(MESSAGES[self.code])
+    MESSAGES = MESSAGES
