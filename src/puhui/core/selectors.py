@@ -49,3 +49,15 @@ def api_token_user(raw_token: str):
     if token is None or not token.user.is_active:
         return None
     return token
+
+
+def singleton_row(model):
+    """The one row (pk SINGLETON_PK) of a rules model, created with its defaults on first read."""
+    row = model.objects.filter(pk=model.SINGLETON_PK).first()
+    if row is not None:
+        return row
+    try:
+        with transaction.atomic():
+            return model.objects.create(pk=model.SINGLETON_PK)
+    except IntegrityError:  # made meanwhile by another request
+        return model.objects.get(pk=model.SINGLETON_PK)

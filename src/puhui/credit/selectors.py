@@ -4,11 +4,11 @@ import datetime
 from dataclasses import dataclass
 from itertools import groupby
 
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from puhui.core.selectors import singleton_row
 from puhui.credit.classify import Thresholds
 from puhui.credit.models import (
     LOAN_INTEREST_UNPAID,
@@ -69,14 +69,7 @@ def trial_balance() -> TrialBalance:
 
 def credit_rules() -> CreditRules:
     """The bank's credit rules; the defaults of DOMAIN §4 until the head office changes them in the admin."""
-    rules = CreditRules.objects.filter(pk=CreditRules.SINGLETON_PK).first()
-    if rules is not None:
-        return rules
-    try:
-        with transaction.atomic():
-            return CreditRules.objects.create(pk=CreditRules.SINGLETON_PK)
-    except IntegrityError:  # made meanwhile by another request
-        return CreditRules.objects.get(pk=CreditRules.SINGLETON_PK)
+    return singleton_row(CreditRules)
 
 
 def classification_thresholds(rules: CreditRules) -> Thresholds:

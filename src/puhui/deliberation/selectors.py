@@ -6,9 +6,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
 from django.http import Http404
 
+from puhui.core.selectors import singleton_row
 from puhui.deliberation import aggregate, eligibility, rating
 from puhui.deliberation.models import (
     Ballot,
@@ -25,14 +25,7 @@ from puhui.org import roles
 
 
 def deliberation_rules() -> DeliberationRules:
-    rules = DeliberationRules.objects.filter(pk=DeliberationRules.SINGLETON_PK).first()
-    if rules is not None:
-        return rules
-    try:
-        with transaction.atomic():
-            return DeliberationRules.objects.create(pk=DeliberationRules.SINGLETON_PK)
-    except IntegrityError:
-        return DeliberationRules.objects.get(pk=DeliberationRules.SINGLETON_PK)
+    return singleton_row(DeliberationRules)
 
 
 def aggregate_rules(rules: DeliberationRules) -> aggregate.Rules:
