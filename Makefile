@@ -42,7 +42,7 @@ test-sqlite: venv
 	$(PYTEST) -m "not e2e" -n 2 -q
 
 test-postgres: venv system-deps
-	bash scripts/with-postgres.sh $(PYTEST) -m "not e2e" -n 2 -q
+	bash scripts/with-postgres.sh --scratch $(PYTEST) -m "not e2e" -n 2 -q
 
 test-e2e: venv system-deps
 	$(PYTEST) -m e2e -q tests/e2e
