@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("puhui.deliberation.urls_staff")),
     path("", include("puhui.deliberation.urls_evaluator")),
     path("", include("puhui.deliberation.urls_documents")),
+    path("", include("puhui.kpi.urls_dashboard")),
+    path("", include("puhui.kpi.urls_figures")),
 ]
 
 if settings.DEBUG:

@@ -94,6 +94,13 @@ class Loan(models.Model):
         AGENT = "agent", _("agent terminal")
         FIELD = "field", _("at the door")
 
+    class PurposeKind(models.TextChoices):
+        """What the plan counts separately (DK7, DK8); everything else is general."""
+
+        GENERAL = "general", _("general")
+        HOME_IMPROVEMENT = "home_improvement", _("美丽家园 home improvement")
+        INDUSTRY_CHAIN = "industry_chain", _("美丽田园 industry chain")
+
     line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="loans", verbose_name=_("credit line"))
     principal_fen = models.BigIntegerField(_("principal (fen)"))
     outstanding_principal_fen = models.BigIntegerField(_("outstanding principal (fen)"))
@@ -102,6 +109,9 @@ class Loan(models.Model):
     maturity = models.DateField(_("maturity"))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     purpose = models.CharField(_("purpose"), max_length=60, blank=True)
+    purpose_kind = models.CharField(
+        _("purpose kind"), max_length=20, choices=PurposeKind.choices, default=PurposeKind.GENERAL
+    )
     dpd = models.PositiveIntegerField(_("days past due"), default=0)
     classification = models.CharField(
         _("classification"), max_length=20, choices=Classification.choices, default=Classification.NORMAL

@@ -1,0 +1,4 @@
+"""Imported figures, branch annual plans, service points and designations pages."""
+
+app_name = "kpi_figures"
+urlpatterns: list = []
