@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("puhui.deliberation.urls_documents")),
     path("", include("puhui.kpi.urls_dashboard")),
     path("", include("puhui.kpi.urls_figures")),
+    path("", include("puhui.kpi.urls_register")),
 ]
 
 if settings.DEBUG:

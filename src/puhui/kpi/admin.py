@@ -32,3 +32,4 @@ class TargetAdmin(admin.ModelAdmin):
     list_filter = ["plan", "year", "indicator__source"]
     search_fields = ["indicator__code", "indicator__name_zh", "note"]
     autocomplete_fields = ["indicator"]
+from puhui.kpi import admin_register  # noqa: E402,F401  (registers its models)

@@ -1,0 +1,1 @@
+"""Admin pages of the service-point register and the designations."""

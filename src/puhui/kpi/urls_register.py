@@ -1,0 +1,4 @@
+"""Service-point register and designation pages."""
+
+app_name = "kpi_register"
+urlpatterns: list = []
