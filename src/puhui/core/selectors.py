@@ -1,11 +1,15 @@
 """Reads of platform-wide state."""
 
 import datetime
+import functools
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from puhui.core.models import ApiToken, BusinessDate
+from puhui.org import roles
 
 
 def business_date_current() -> datetime.date:
@@ -38,16 +42,22 @@ def business_date_for_posting() -> datetime.date:
 
 
 def api_token_user(raw_token: str):
-    """The active user behind a bearer token, or None (unknown, expired, revoked, user inactive)."""
+    """The active user behind a bearer token, or None (unknown, expired, revoked, user inactive).
+
+    Every API request comes through here, so one hand-written query fetches the token, its user and the user's
+    roles: the ORM's two queries cost 1.2 ms of CPU to build, a tenth of a whole money request (bench money).
+    The token comes back with only its id and user loaded; its other fields load if read."""
     from puhui.core.tokens import token_hash
 
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=token_hash(raw_token), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if token is None or not token.user.is_active:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = list(get_user_model().objects.raw(_token_user_sql(), [token_hash(raw_token), now]))
+    if not rows or not rows[0].is_active:
         return None
+    user = rows[0]  # one row per group of the user
+    # role_codes is a cached_property: filled from this query instead of a query of its own
+    user.__dict__["role_codes"] = frozenset(row.role_name for row in rows if row.role_name in roles.ALL_ROLES)
+    token = ApiToken.from_db(connection.alias, ["id", "user_id"], [user.token_id, user.pk])
+    token.user = user
     return token
 
 
@@ -61,3 +71,21 @@ def singleton_row(model):
             return model.objects.create(pk=model.SINGLETON_PK)
     except IntegrityError:  # made meanwhile by another request
         return model.objects.get(pk=model.SINGLETON_PK)
+
+
+@functools.cache
+def _token_user_sql() -> str:
+    """The user's columns, the token's id and the names of the user's groups, for a live token's hash."""
+    user_model = get_user_model()
+    memberships = user_model.groups.through
+    q = connection.ops.quote_name
+    columns = ", ".join(f"u.{q(f.column)}" for f in user_model._meta.concrete_fields)
+    # Identifiers come from model metadata; the hash and the time are bound parameters.
+    return (
+        f"SELECT {columns}, t.{q('id')} AS token_id, g.{q('name')} AS role_name"  # noqa: S608
+        f" FROM {q(ApiToken._meta.db_table)} t"
+        f" JOIN {q(user_model._meta.db_table)} u ON u.{q('id')} = t.{q('user_id')}"
+        f" LEFT JOIN {q(memberships._meta.db_table)} m ON m.{q('user_id')} = u.{q('id')}"
+        f" LEFT JOIN {q(Group._meta.db_table)} g ON g.{q('id')} = m.{q('group_id')}"
+        f" WHERE t.{q('key_hash')} = %s AND t.{q('revoked_at')} IS NULL AND t.{q('expires_at')} > %s"
+    )
