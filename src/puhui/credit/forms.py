@@ -42,6 +42,7 @@ class DrawForm(AmountForm):
         label=_("Purpose"),
         max_length=60,
         required=False,
+        help_text=_("Name 美丽家园 or 美丽田园 if the loan is for one of these programmes: it then counts for it."),
         widget=forms.TextInput(attrs={"class": "form-control form-control-lg", "autocomplete": "off"}),
     )
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from puhui.credit import purposes
 from puhui.credit.classify import Classification as ClassificationCode
 from puhui.org import roles
 from puhui.org.scope import ScopedQuerySet
@@ -97,9 +98,9 @@ class Loan(models.Model):
     class PurposeKind(models.TextChoices):
         """What the plan counts separately (DK7, DK8); everything else is general."""
 
-        GENERAL = "general", _("general")
-        HOME_IMPROVEMENT = "home_improvement", _("美丽家园 home improvement")
-        INDUSTRY_CHAIN = "industry_chain", _("美丽田园 industry chain")
+        GENERAL = purposes.GENERAL, _("general")
+        HOME_IMPROVEMENT = purposes.HOME_IMPROVEMENT, _("美丽家园 home improvement")
+        INDUSTRY_CHAIN = purposes.INDUSTRY_CHAIN, _("美丽田园 industry chain")
 
     line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="loans", verbose_name=_("credit line"))
     principal_fen = models.BigIntegerField(_("principal (fen)"))

@@ -12,6 +12,7 @@ from puhui.credit import allocation, classify, interest
 from puhui.credit.errors import CreditRefused
 from puhui.credit.ledger import LegSpec, journal_post
 from puhui.credit.models import LOAN_OPEN, Account, CreditLine, Journal, Loan, Repayment, RepaymentPart
+from puhui.credit.purposes import purpose_kind_of
 from puhui.credit.selectors import classification_thresholds, credit_rules
 
 LINE_YEARS = 3  # DOMAIN §3 step 9: 一次授信三年
@@ -91,6 +92,7 @@ def line_drawdown(*, user, line_id: int, amount_fen: int, channel: str, purpose:
             maturity=maturity,
             channel=channel,
             purpose=purpose[:60],
+            purpose_kind=purpose_kind_of(purpose),
             created_by=user,
         )
         CreditLine.objects.filter(pk=line.pk).update(
