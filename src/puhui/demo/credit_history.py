@@ -1,4 +1,4 @@
-"""Demo credit history (DOMAIN §4): sixteen months of lines, drawdowns, repayments and end of day.
+"""Demo credit history (DOMAIN §4): the plan's first years of lines, drawdowns, repayments and end of day.
 
 Nothing is written as rows: every line is activated, every loan drawn and every repayment made through the
 real services on its business date, and the real end of day closes each date from HISTORY_START to the
@@ -11,6 +11,7 @@ manager; mobile and online by the farmer, who gets a self-service login without 
 import datetime
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -33,13 +34,12 @@ GRADES = (("AAA", 30_000_000, Decimal("4.85")), ("AA", 20_000_000, Decimal("5.20
 STAFF_CHANNELS = (Loan.Channel.COUNTER, Loan.Channel.FIELD, Loan.Channel.AGENT)
 SELF_CHANNELS = (Loan.Channel.MOBILE, Loan.Channel.ONLINE)
 PURPOSES = ("茶叶种植", "生猪养殖", "农资采购", "美丽家园 房屋修缮", "美丽田园 产业链", "来料加工", "农家乐经营")
-# Who stops paying, and when: by 2017-06-30 the oldest unpaid interest is that many days past due.
-STOPS = {
-    "loss": datetime.date(2016, 3, 5),  # first interest due 2016-03-21 never paid: > 360 days
-    "doubtful": datetime.date(2016, 8, 1),  # from 2016-08-21: ≈ 313 days
-    "substandard": datetime.date(2017, 1, 1),  # from 2017-01-21: ≈ 160 days
-    "special_mention": datetime.date(2017, 5, 1),  # from 2017-05-21: ≈ 40 days
-}
+# Who stops paying, and when: the loss cases never pay their first interest (due on HISTORY_START's 21st); the
+# others stop that many days before the demo date, so that by then their oldest unpaid interest is about
+# 313, 160 and 40 days past due (可疑, 次级, 关注) — whatever the demo date.
+LOSS_STOPS_ON = datetime.date(2016, 3, 5)
+STOP_DAYS_BEFORE = {"doubtful": 333, "substandard": 180, "special_mention": 60}
+GOOD_START_DAYS_BEFORE = 46  # good borrowers open their lines up to that many days before the demo date
 
 
 @dataclass
@@ -51,21 +51,27 @@ class Borrower:
     redraws: bool
 
 
-def demo_credit_history_load(*, scale: str, until: datetime.date, seed: int = 330781) -> int:
-    """Play the history up to (not including) `until`; returns the lines made (0 when already played)."""
+def demo_credit_history_load(
+    *, scale: str, until: datetime.date, seed: int = 330781, on_day: Callable[[datetime.date], None] | None = None
+) -> int:
+    """Play the history up to (not including) `until`; returns the lines made (0 when already played).
+    `on_day` takes the other steps of a date (the plan years') before its credit business and its end of day."""
     if EodRun.objects.exists() or CreditLine.objects.exists():
         return 0
     rng = random.Random(seed)
     heads = _borrowing_heads(LINES.get(scale, LINES["small"]), rng)
-    activations = _activation_days(heads, rng)
+    stops = {"loss": LOSS_STOPS_ON} | {kind: until - days * DAY for kind, days in STOP_DAYS_BEFORE.items()}
+    activations = _activation_days(heads, rng, stops, good_until=until - GOOD_START_DAYS_BEFORE * DAY)
     borrowers: dict[int, Borrower] = {}
     head_office = User.objects.filter(groups__name=roles.HEAD_OFFICE).order_by("pk").first()
     day = HISTORY_START
     business_date_set(business_date=day)
     while day < until:
         for head, kind in activations.pop(day, []):
-            borrower = _line_open(head, kind, day, rng)
+            borrower = _line_open(head, day, rng, stops_on=stops.get(kind))
             borrowers[borrower.line_id] = borrower
+        if on_day is not None:
+            on_day(day)
         _day_business(day, borrowers, rng)
         eod_day(user=head_office, business_date=day)
         day += DAY
@@ -87,18 +93,18 @@ def _borrowing_heads(count: int, rng: random.Random) -> list[Person]:
     return demo[:from_demo] + others[: count - len(demo[:from_demo])]
 
 
-def _activation_days(heads: list[Person], rng: random.Random) -> dict[datetime.date, list]:
+def _activation_days(heads: list[Person], rng: random.Random, stops: dict, good_until: datetime.date) -> dict:
     """Each head's activation day and kind; the late payers start early enough to reach their class."""
     days: dict[datetime.date, list] = defaultdict(list)
     kinds = ["loss", "doubtful", "substandard", "special_mention", "special_mention"] * 3
     for n, head in enumerate(heads):
         kind = kinds[n] if n < len(kinds) else "good"
-        latest = STOPS[kind] - HISTORY_START - 4 * DAY if kind != "good" else datetime.timedelta(days=440)
+        latest = (stops[kind] - 4 * DAY if kind != "good" else good_until) - HISTORY_START
         days[HISTORY_START + datetime.timedelta(days=rng.randint(0, max(0, latest.days)))].append((head, kind))
     return days
 
 
-def _line_open(head: Person, kind: str, day: datetime.date, rng: random.Random) -> Borrower:
+def _line_open(head: Person, day: datetime.date, rng: random.Random, *, stops_on: datetime.date | None) -> Borrower:
     staff = head.household.grid.account_manager
     grade, limit_fen, rate = rng.choice(GRADES)
     line = line_activate(
@@ -109,7 +115,7 @@ def _line_open(head: Person, kind: str, day: datetime.date, rng: random.Random) 
     farmer.save()
     farmer.groups.add(Group.objects.get(name=roles.FARMER))
     Person.objects.filter(pk=head.pk).update(user=farmer)
-    borrower = Borrower(line.pk, staff, farmer, STOPS.get(kind), redraws=rng.random() < 0.6)
+    borrower = Borrower(line.pk, staff, farmer, stops_on, redraws=rng.random() < 0.6)
     _draw(borrower, rng)
     return borrower
 

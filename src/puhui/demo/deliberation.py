@@ -1,7 +1,7 @@
 """Demo whole-village credit (DOMAIN §3), played through the real services in the demo manager's villages:
 
 1. a round open for votes — the demo evaluator has not voted yet (the four other panel members have);
-2. a public notice in its period (posted 2017-06-28, up to 2017-07-04);
+2. a public notice in its period (posted two days before the demo date, open for seven days);
 3. a village batch awaiting the demo branch manager (notice over, submitted by the demo account manager);
 4. a village approved and signed: active three-year lines;
 5. a village launched, still profiling.
@@ -11,7 +11,6 @@ Panels: the demo evaluator and four generated evaluators (no usable password). B
 import datetime
 import random
 
-from django.contrib.auth.models import Group
 from django.db import transaction
 
 from puhui.core.selectors import business_date_current
@@ -23,40 +22,44 @@ from puhui.deliberation.models import Campaign, PanelMember, Proposal, RoundHous
 from puhui.deliberation.selectors import deliberation_rules
 from puhui.deliberation.services import ballot_submit, campaign_launch, panel_member_add, round_open, vote_save
 from puhui.demo import plan
+from puhui.demo.plan_years import panel_evaluators
+from puhui.demo.services import DEMO_START_DATE
 from puhui.households.models import Household, Person
-from puhui.org import roles
 from puhui.org.models import User, Village
 
 HOUSEHOLDS_PER_ROUND = 12
 STAGES = ("voting", "notice", "approval", "signed", "profiling")
-DATES = {  # the business date each step is taken on
-    "round": datetime.date(2017, 5, 20),
-    "signed_notice": datetime.date(2017, 6, 1),
-    "approval_notice": datetime.date(2017, 6, 10),
-    "signed_approval": datetime.date(2017, 6, 12),
-    "signed_on": datetime.date(2017, 6, 15),
-    "submit": datetime.date(2017, 6, 20),
-    "notice": datetime.date(2017, 6, 28),
+DAYS_BEFORE_DEMO = {  # the business date each step is taken on, in days before the demo's business date
+    "round": 41,
+    "signed_notice": 29,
+    "approval_notice": 20,
+    "signed_approval": 18,
+    "signed_on": 15,
+    "submit": 10,
+    "notice": 2,
 }
+DATES = {step: DEMO_START_DATE - datetime.timedelta(days=days) for step, days in DAYS_BEFORE_DEMO.items()}
 
 
 @transaction.atomic
 def demo_deliberation_load(*, seed: int = 330781) -> int:
     """Play the five village stories once; returns the number of campaigns made (0 when already there)."""
-    if Campaign.objects.exists():
+    if Proposal.objects.exists():  # the plan years launch campaigns too, but propose nothing
         return 0
     manager, branch = User.objects.get(username="manager"), User.objects.get(username="branch")
     villages = _villages(manager)
     if len(villages) < len(STAGES):
         return 0
-    panel = [User.objects.get(username="evaluator"), *_generated_evaluators()]
+    panel = [User.objects.get(username="evaluator"), *panel_evaluators(4)]
     rng = random.Random(seed)
     back_to = business_date_current()
     business_date_set(business_date=DATES["round"])
     campaigns = {}
     for stage, village in zip(STAGES, villages, strict=False):
         launcher = village.grids.filter(account_manager__isnull=False).first().account_manager
-        campaigns[stage] = campaign_launch(user=launcher, village=village, plan_year=2017, kind=Campaign.Kind.PILOT)
+        campaigns[stage] = campaign_launch(
+            user=launcher, village=village, plan_year=DEMO_START_DATE.year, kind=Campaign.Kind.PILOT
+        )
         if stage != "profiling":
             _panel_seat(manager, campaigns[stage], panel)
             _round(manager, campaigns[stage], panel, rng, leave_open=stage == "voting")
@@ -77,19 +80,6 @@ def _villages(manager: User) -> list[Village]:
 def _free_households(village: Village):
     with_lines = CreditLine.objects.values("household_id")
     return Household.objects.filter(village=village, annual_net_income_fen__isnull=False).exclude(pk__in=with_lines)
-
-
-def _generated_evaluators() -> list[User]:
-    group = Group.objects.get(name=roles.EVALUATOR)
-    users = []
-    for n in range(1, 5):
-        user, created = User.objects.get_or_create(username=f"pingyi_{n}", defaults={"full_name": f"评议员{n}号"})
-        if created:
-            user.set_unusable_password()
-            user.save()
-            user.groups.add(group)
-        users.append(user)
-    return users
 
 
 def _panel_seat(manager: User, campaign: Campaign, panel: list[User]) -> None:
@@ -151,7 +141,7 @@ def _notice_and_after(manager: User, branch: User, campaigns: dict[str, Campaign
         approval.proposal_sign(
             user=manager,
             proposal_id=proposal.pk,
-            contract_number=f"LXNS-2017-ZC{n + 1:04d}",
+            contract_number=f"LXNS-{DEMO_START_DATE.year}-ZC{n + 1:04d}",
             signed_on=DATES["signed_on"],
         )
     business_date_set(business_date=DATES["submit"])

@@ -15,9 +15,9 @@ from puhui.org import roles
 from puhui.org.models import Bank, Branch, Grid, Township, User, Village
 from puhui.org.services import role_groups_ensure
 
-DEMO_START_DATE = datetime.date(2017, 6, 30)
+DEMO_START_DATE = datetime.date(2018, 6, 29)  # a Friday: the plan's third year, its 2017 targets behind it
 DEMO_FARMER_LIMIT_FEN = 20_000_000  # 200,000.00 yuan, the AA cap
-DEMO_FARMER_RATE = Decimal("5.20")  # the 2017 one-year benchmark 4.35 % + the AA spread 0.85 %
+DEMO_FARMER_RATE = Decimal("5.20")  # the one-year benchmark 4.35 % (2015–2019) + the AA spread 0.85 %
 DEMO_USERNAMES = {
     roles.HEAD_OFFICE: "head",
     roles.BRANCH_MANAGER: "branch",
