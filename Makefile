@@ -37,6 +37,8 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	PUHUI_VAR_DIR=$$(mktemp -d) $(VENV)/bin/puhui makemigrations --check --dry-run >/dev/null
+	$(VENV)/bin/bandit -c pyproject.toml -q -r src
+	bash scripts/audit-deps.sh
 
 test-sqlite: venv
 	$(PYTEST) -m "not e2e" -n 2 -q

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "puhui.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "puhui.web.middleware.ChosenLanguageMiddleware",
@@ -66,6 +67,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
+    # after the session and language: its refusal page is rendered like any other page
+    "puhui.core.security.LoginRateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "puhui.urls"
@@ -206,6 +209,21 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # API tokens (API.md): default lifetime 12 hours.
 PUHUI_TOKEN_TTL = timedelta(hours=float(os.environ.get("PUHUI_TOKEN_TTL_HOURS", "12")))
+
+# Security headers (puhui.core.security). Scripts only from our own files: no inline script, no eval. Styles allow
+# 'unsafe-inline' because Bootstrap's progress bars take their width as a style attribute and ECharts writes
+# tooltips as HTML with style attributes; a style cannot run code, a script could.
+PUHUI_CONTENT_SECURITY_POLICY = os.environ.get(
+    "PUHUI_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'self'",
+)
+# Failed logins per client address (login page and API token together): "N/SECONDS". The test suite logs in
+# from one address all the time; its own tests of the limit set a low one.
+PUHUI_LOGIN_RATE_LIMIT = os.environ.get("PUHUI_LOGIN_RATE_LIMIT", "10000/60" if PUHUI_ENV == "test" else "30/600")
+# Behind a reverse proxy the client address is in a header the proxy sets (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
+PUHUI_CLIENT_IP_HEADER = os.environ.get("PUHUI_CLIENT_IP_HEADER", "")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -74,7 +74,7 @@ def test_account_manager_captures_a_household_on_a_phone(world, live_server, pho
     page.fill("input[name=main_industry]", "柑橘种植")
     page.fill("input[name=annual_net_income]", "86000.50")
     page.get_by_test_id("gps-button").click()
-    page.wait_for_function("document.querySelector('input[name=gps_lat]').value !== ''")
+    page.wait_for_function("() => document.querySelector('input[name=gps_lat]').value !== ''")
     assert page.input_value("input[name=gps_lat]") == "29.208512"
     assert page.input_value("input[name=gps_accuracy_m]") == "14"
     assert "14" in page.get_by_test_id("gps-status").inner_text()

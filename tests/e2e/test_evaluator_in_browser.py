@@ -77,7 +77,7 @@ def tap(page, testid: str) -> None:
 def saved(page) -> None:
     """The autosave answered 已保存 and no request of this card is still on its way."""
     page.locator('[data-testid="save-status"][data-state="saved"]').wait_for()
-    page.wait_for_function("!document.querySelector('#vote-form.htmx-request')")
+    page.wait_for_function("() => !document.querySelector('#vote-form.htmx-request')")
 
 
 def type_amount(page, amount: str) -> None:

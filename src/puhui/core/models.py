@@ -114,3 +114,21 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AuditSeal(models.Model):
+    """The hash-chain seal of one audit log entry (see puhui.core.audit_chain); written once, never changed.
+
+    No foreign key to the entry on purpose: a deleted entry must leave its seal behind to be noticed."""
+
+    entry_id = models.BigIntegerField(_("audit entry"), primary_key=True)
+    entry_digest = models.CharField(_("entry digest"), max_length=64)
+    chain_digest = models.CharField(_("chain digest"), max_length=64)
+    sealed_at = models.DateTimeField(_("sealed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("audit seal")
+        verbose_name_plural = _("audit seals")
+
+    def __str__(self) -> str:
+        return f"#{self.entry_id} {self.chain_digest[:12]}"

@@ -3,10 +3,12 @@
 import datetime
 import logging
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from puhui.core.audit_chain import audit_seal
 from puhui.core.models import JobRun
 from puhui.credit.eod import eod_run
 from puhui.credit.errors import CreditRefused
@@ -38,6 +40,8 @@ def eod_job(job_id: int) -> None:
         _finish(job, JobRun.Status.FAILED, closed, _("End of day stopped on a system error, which has been logged."))
         raise
     _finish(job, JobRun.Status.SUCCEEDED, closed, "")
+    if not transaction.get_connection().in_atomic_block:  # sealing waits for other writers: never inside one
+        audit_seal()  # the days' audit entries join the tamper-evident chain
 
 
 def _finish(job: JobRun, status: str, closed: list[str], error: str) -> None:

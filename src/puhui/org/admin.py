@@ -57,3 +57,8 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,
         (_("Bank organisation"), {"fields": ["full_name", "branch", "village"]}),
     ]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """A user who leaves is made inactive, never deleted: the audit trail names its actors (and deleting one
+        would rewrite their entries under the sealed audit chain)."""
+        return False

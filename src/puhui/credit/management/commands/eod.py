@@ -4,6 +4,7 @@ import datetime
 
 from django.core.management import BaseCommand, CommandError
 
+from puhui.core.audit_chain import audit_seal
 from puhui.core.selectors import business_date_current
 from puhui.credit.eod import STEPS, eod_run
 from puhui.credit.errors import CreditRefused
@@ -44,6 +45,10 @@ class Command(BaseCommand):
             counts = " ".join(f"{name}={value}" for name, value in run.counts.items())
             self.stdout.write(f"{run.business_date} {run.status} {counts}")
         self.stdout.write(f"营业日 business date now: {business_date_current()}")
+        sealed = audit_seal()  # the day's audit entries join the tamper-evident chain
+        self.stdout.write(
+            f"审计链 audit chain: {sealed.sealed} 条封存 sealed, head {sealed.head_id}:{sealed.head_digest}"
+        )
 
     def _actor(self, username: str | None) -> User | None:
         users = User.objects.filter(is_active=True)
