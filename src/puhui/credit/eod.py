@@ -81,8 +81,9 @@ def eod_start(*, user, until: datetime.date) -> JobRun:
     return job
 
 
-def eod_day(*, user, business_date: datetime.date, progress: Progress | None = None) -> EodRun:
-    """Close one business date; a date already closed is returned as it was."""
+def eod_day(*, user, business_date: datetime.date, progress: Progress | None = None, snapshot: bool = True) -> EodRun:
+    """Close one business date; a date already closed is returned as it was. `snapshot`: store the day's plan
+    indicators (KpiSnapshot) — always, except where a replay of history chooses its dates (the demo)."""
     run = _run_claim(business_date, user)
     if run.status == EodRun.Status.SUCCEEDED:
         return run
@@ -95,6 +96,10 @@ def eod_day(*, user, business_date: datetime.date, progress: Progress | None = N
             if current != business_date:
                 raise CreditRefused("eod_not_business_date", business_date=current.isoformat())
             counts = _day_close(run.pk, business_date, credit_rules(), progress or _quiet)
+            if snapshot:  # the day's plan indicators, exact, before the date moves on (kpi reads credit)
+                from puhui.kpi.snapshots import kpi_snapshot_take
+
+                counts["kpi_snapshot_rows"] = kpi_snapshot_take(date=business_date, current=True)
             BusinessDate.objects.filter(pk=BusinessDate.SINGLETON_PK).update(
                 business_date=business_date + datetime.timedelta(days=1), updated_at=timezone.now()
             )

@@ -28,6 +28,7 @@ from puhui.org import roles
 from puhui.org.models import User
 
 HISTORY_START = datetime.date(2016, 3, 1)
+DAILY_SNAPSHOTS = 120
 DAY = datetime.timedelta(days=1)
 LINES = {"small": 240, "county": 600}
 GRADES = (("AAA", 30_000_000, Decimal("4.85")), ("AA", 20_000_000, Decimal("5.20")), ("A", 10_000_000, Decimal("5.55")))
@@ -73,9 +74,15 @@ def demo_credit_history_load(
         if on_day is not None:
             on_day(day)
         _day_business(day, borrowers, rng)
-        eod_day(user=head_office, business_date=day)
+        eod_day(user=head_office, business_date=day, snapshot=_snapshot_wanted(day, until))
         day += DAY
     return len(borrowers)
+
+
+def _snapshot_wanted(day: datetime.date, until: datetime.date) -> bool:
+    """The replay keeps the plan indicators of every month end and of every day of the last DAILY_SNAPSHOTS
+    (a bank's own end of day keeps every day; replaying years of them would slow the demo's start)."""
+    return (day + DAY).day == 1 or (until - day).days <= DAILY_SNAPSHOTS
 
 
 def _borrowing_heads(count: int, rng: random.Random) -> list[Person]:

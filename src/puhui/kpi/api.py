@@ -1,4 +1,5 @@
-"""Plan indicators in the API (API.md): GET /api/v1/kpis, staff in scope only."""
+"""Plan indicators in the API (API.md): GET /api/v1/kpis, staff in scope only. Besides the scopes API.md lists
+(city, township:CODE, village:CODE), ``branch:CODE`` answers for the head office, auditors and that branch's manager."""
 
 from decimal import Decimal
 

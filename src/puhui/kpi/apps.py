@@ -10,8 +10,11 @@ class KpiConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from puhui.kpi.models import Indicator, Plan, Target
+        from puhui.kpi.models import BranchTarget, DesignationRules, Indicator, Plan, ServicePoint, Target
 
         auditlog.register(Indicator)
         auditlog.register(Plan)
         auditlog.register(Target)
+        auditlog.register(DesignationRules)
+        auditlog.register(ServicePoint)
+        auditlog.register(BranchTarget)

@@ -2,12 +2,18 @@
 beside the plan target that applies (DOMAIN §6).
 
 Scope strings: ``city`` (head office and auditors only), ``township:CODE`` (the villages of that township in
-the user's scope: the whole township for its branch manager), ``village:CODE``. A place outside the user's
-scope answers 404, as everywhere.
+the user's scope: the whole township for its branch manager), ``branch:CODE`` (the villages of the townships
+the branch serves: head office, auditors and that branch's manager only), ``village:CODE``. A place outside the
+user's scope answers 404, as everywhere.
 
-The figures use what the records date: campaigns by ``launched_on``, rounds by ``opened_on``, lines by
-``start_date``, loans by ``drawn_on``. Statuses (line active/frozen) and collected persons are today's: the
-end-of-day KPI snapshot keeps the figures of past dates.
+The internal figures (``measures``) use what the records date: campaigns by ``launched_on``, rounds by
+``opened_on``, lines by ``start_date``, loans by ``drawn_on``, balances by the ledger, service points by their
+active dates, 信用户/信用村/信用乡镇 by their designation periods. Statuses (line active/frozen) and collected
+persons are today's: the end-of-day KPI snapshot keeps the figures of past dates.
+
+An indicator with source ``internal+imported`` is the internal part plus the imported figure (the part from
+outside the platform, e.g. core-banking loans not on it): the latest current figure of the indicator and scope
+with a period on or before the date. Source ``imported``: that figure alone, None without one.
 """
 
 import datetime
@@ -18,25 +24,27 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from puhui.core.errors import ApiError
-from puhui.credit.models import CreditLine, Loan
-from puhui.deliberation.models import Campaign, RoundHousehold
-from puhui.households.models import Person
-from puhui.households.selectors import rate
-from puhui.kpi.models import Indicator, Plan, Target
+from puhui.kpi.measures import (  # noqa: F401  (GRANTED_STATUSES … are read from here by the dashboard)
+    GRANTED_STATUSES,
+    SELF_SERVICE_CHANNELS,
+    SMALL_LOAN_MAX_FEN,
+    indicator_values,
+    rollup,
+    village_figures,
+)
+from puhui.kpi.models import ImportedFigure, Indicator, Plan, Target
+from puhui.org import roles
 from puhui.org import selectors as org_selectors
-from puhui.org.models import Village
+from puhui.org.models import Branch, Village
 
-SCOPE_PATTERN = re.compile(r"^(?:city|township:\d{9}|village:\d{12})$")
+SCOPE_PATTERN = re.compile(r"^(?:city|township:\d{9}|village:\d{12}|branch:[A-Za-z0-9_-]{1,20})$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-SELF_SERVICE_CHANNELS = (Loan.Channel.MOBILE, Loan.Channel.ONLINE)
-SMALL_LOAN_MAX_FEN = 30_000_000  # 30 万元: the plan's QD2 cut-off and the credit ceiling
-GRANTED_STATUSES = (CreditLine.Status.ACTIVE, CreditLine.Status.FROZEN)
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ class KpiValue:
 
 @dataclass(frozen=True)
 class ScopeArea:
-    level: str  # city | township | village
+    level: str  # city | township | branch | village
     key: str  # the scope string, as targets name it
     villages: QuerySet
 
@@ -72,10 +80,12 @@ def kpi_date_parse(text: str | None, default: Callable[[], datetime.date]) -> da
 
 def kpi_scope_area(*, user, scope: str) -> ScopeArea:
     """The villages a scope string covers for this user: 400 malformed, 403 city for a non city-wide user,
-    404 a township or village outside the user's scope."""
+    404 a township, branch or village outside the user's scope."""
     if not isinstance(scope, str) or not SCOPE_PATTERN.match(scope):
         raise ApiError(
-            400, "invalid_scope", _("The scope must be city, township:<9-digit code> or village:<12-digit code>.")
+            400,
+            "invalid_scope",
+            _("The scope must be city, township:<9-digit code>, branch:<branch code> or village:<12-digit code>."),
         )
     if scope == "city":
         if not user.is_city_wide:
@@ -85,55 +95,56 @@ def kpi_scope_area(*, user, scope: str) -> ScopeArea:
     if level == "township":
         township = org_selectors.township_get(user=user, code=code)
         return ScopeArea(level, scope, Village.objects.visible_to(user).filter(township=township))
+    if level == "branch":
+        return ScopeArea(level, scope, Village.objects.filter(township__branch=branch_get(user=user, code=code)))
     village = org_selectors.village_get(user=user, code=code)
     return ScopeArea(level, scope, Village.objects.filter(pk=village.pk))
 
 
-def _launched(date: datetime.date):
-    return Exists(Campaign.objects.filter(village=OuterRef("pk"), launched_on__lte=date))
+def branch_get(*, user, code: str) -> Branch:
+    """A branch as a KPI scope: the city-wide roles see every branch, a branch manager only their own."""
+    own_branch = user.has_role(roles.BRANCH_MANAGER) and user.branch_id is not None
+    if not (user.is_city_wide or own_branch):
+        raise Http404
+    branch = Branch.objects.filter(code=code).first()
+    if branch is None or not (user.is_city_wide or branch.pk == user.branch_id):
+        raise Http404
+    return branch
 
 
 def internal_values(*, villages: QuerySet, date: datetime.date) -> dict[str, Decimal | None]:
-    """ZC1–ZC4 and QD2 over a set of villages, five aggregate queries whatever their size."""
-    village_ids = villages.values("pk")
-    area = (
-        Village.objects.filter(pk__in=village_ids)
-        .annotate(has_campaign=_launched(date))
-        .aggregate(
-            rural=Count("pk", filter=Q(is_rural=True)),
-            rural_launched=Count("pk", filter=Q(is_rural=True, has_campaign=True)),
-            launched=Count("pk", filter=Q(has_campaign=True)),
-            population=Coalesce(Sum("registered_population", filter=Q(has_campaign=True)), 0),
-            households=Coalesce(Sum("registered_households", filter=Q(has_campaign=True)), 0),
+    """The internal indicators (``measures.INTERNAL_CODES``) over a set of villages, a fixed number of grouped
+    queries whatever their size."""
+    return indicator_values(rollup(village_figures(villages=villages, date=date)))
+
+
+def imported_figures(*, scopes: Iterable[str], date: datetime.date) -> dict[tuple[int, str], Decimal]:
+    """(indicator id, scope) → the latest current imported figure with a period on or before the date."""
+    latest = (
+        ImportedFigure.objects.filter(
+            indicator=OuterRef("indicator"),
+            scope=OuterRef("scope"),
+            superseded_by__isnull=True,
+            period__lte=date,
         )
+        .order_by("-period")
+        .values("period")[:1]
     )
-    launched_ids = Village.objects.filter(pk__in=village_ids).filter(_launched(date)).values("pk")
-    collected = Person.objects.filter(is_collected=True, household__village__in=launched_ids).count()
-    evaluated = (
-        RoundHousehold.objects.filter(round__opened_on__lte=date, household__village__in=launched_ids)
-        .values("household_id")
-        .distinct()
-        .count()
-    )
-    granted = (
-        CreditLine.objects.filter(
-            status__in=GRANTED_STATUSES, start_date__lte=date, household__village__in=launched_ids
-        )
-        .values("household_id")
-        .distinct()
-        .count()
-    )
-    loans = Loan.objects.filter(
-        line__household__village__in=village_ids, drawn_on__lte=date, principal_fen__lte=SMALL_LOAN_MAX_FEN
-    ).aggregate(total=Count("pk"), self_service=Count("pk", filter=Q(channel__in=SELF_SERVICE_CHANNELS)))
-    has_launched = area["launched"] > 0
-    return {
-        "ZC1": rate(area["rural_launched"], area["rural"]) if area["rural"] else None,
-        "ZC2": rate(collected, area["population"]) if has_launched else None,
-        "ZC3": rate(evaluated, area["households"]) if has_launched else None,
-        "ZC4": rate(granted, area["households"]) if has_launched else None,
-        "QD2": rate(loans["self_service"], loans["total"]) if loans["total"] else None,
-    }
+    rows = ImportedFigure.objects.filter(
+        scope__in=list(scopes), superseded_by__isnull=True, period__lte=date, period=Subquery(latest)
+    ).values_list("indicator_id", "scope", "value")
+    return {(indicator, scope): value for indicator, scope, value in rows}
+
+
+def combined_value(indicator: Indicator, internal: Decimal | None, imported: Decimal | None) -> Decimal | None:
+    """The indicator's value by its source: internal, imported, or their sum (the imported part may be absent)."""
+    if indicator.source == Indicator.Source.IMPORTED:
+        return imported
+    if indicator.source == Indicator.Source.BOTH:
+        if internal is None:
+            return imported
+        return internal if imported is None else internal + imported
+    return internal
 
 
 def plan_for_year(plans: Iterable[Plan], year: int) -> Plan | None:
@@ -182,6 +193,7 @@ def kpi_values(*, user, scope: str, date: datetime.date) -> list[KpiValue]:
     area = kpi_scope_area(user=user, scope=scope)
     indicators = [i for i in catalogue() if area.level in i.scopes]
     values = internal_values(villages=area.villages, date=date)
+    imported = imported_figures(scopes=[area.key], date=date)
     plan = plan_for_year(Plan.objects.all(), date.year)
     targets: dict[tuple[int, str], list[Target]] = {}
     if plan is not None:
@@ -194,7 +206,7 @@ def kpi_values(*, user, scope: str, date: datetime.date) -> list[KpiValue]:
         if own is None and indicator.unit == Indicator.Unit.PERCENT:
             own = targets.get((indicator.pk, "city"))  # a rate target holds at every level; amounts do not
         target = target_for_year(own or [], date.year)
-        value = values.get(indicator.code)
+        value = combined_value(indicator, values.get(indicator.code), imported.get((indicator.pk, area.key)))
         target_value = target.value if target else None
         rows.append(
             KpiValue(

@@ -11,6 +11,7 @@ from django.core.management import BaseCommand, call_command
 from puhui.demo.credit_history import demo_credit_history_load
 from puhui.demo.deliberation import demo_deliberation_load
 from puhui.demo.households import demo_households_load
+from puhui.demo.plan_figures import plan_figures_schedule
 from puhui.demo.plan_years import plan_years_schedule
 from puhui.demo.services import DEMO_START_DATE, demo_accounts_reset, demo_load
 from puhui.org.roles import ROLE_LABELS
@@ -36,6 +37,8 @@ class Command(BaseCommand):
         self.stdout.write(f"农户档案：新增 {added} 户。" if added else "农户档案已存在，跳过。")
         self.stdout.write("正在回放授信与用信历史（每个营业日真实日终）/ playing the credit history …")
         schedule = plan_years_schedule(until=DEMO_START_DATE, seed=seed)
+        for day, steps in plan_figures_schedule(until=DEMO_START_DATE, seed=seed).items():
+            schedule.setdefault(day, []).extend(steps)
         lines = demo_credit_history_load(
             scale=scale, until=DEMO_START_DATE, seed=seed, on_day=lambda day: [step() for step in schedule.pop(day, [])]
         )
