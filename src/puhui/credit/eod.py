@@ -40,14 +40,16 @@ OPEN = (
 )
 
 
-def eod_run(*, user, until: datetime.date | None = None, progress: Progress | None = None) -> list[EodRun]:
-    """Close the current business date, or every date up to and including `until`."""
+def eod_run(
+    *, user, until: datetime.date | None = None, progress: Progress | None = None, snapshot: bool = True
+) -> list[EodRun]:
+    """Close the current business date, or every date up to and including `until` (`snapshot`: see eod_day)."""
     runs = []
     while True:
         day = business_date_current()
         if until is not None and day > until:
             return runs
-        runs.append(eod_day(user=user, business_date=day, progress=progress))
+        runs.append(eod_day(user=user, business_date=day, progress=progress, snapshot=snapshot))
         if business_date_current() <= day:  # closed before, yet the date was set back: never loop on it
             raise CreditRefused("eod_already_closed", business_date=day.isoformat())
         if until is None:
