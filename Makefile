@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 PORT ?= 8000
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: demo test venv venv-runtime system-deps lint test-sqlite test-postgres test-e2e messages bench clean
+.PHONY: demo test venv venv-runtime system-deps lint test-sqlite test-postgres test-e2e messages bench reliability clean
 
 ## make demo — fresh machine to a running demo: install, migrate, load the Lanxi demo, serve on 127.0.0.1:$(PORT)
 demo: venv-runtime
@@ -48,6 +48,13 @@ test-postgres: venv system-deps
 
 test-e2e: venv system-deps
 	$(PYTEST) -m e2e -q tests/e2e
+
+## make reliability — the attack suite at length: API fuzzing with many examples, crash injection, SIGKILL, on both
+## databases (the short run is part of make test)
+FUZZ_EXAMPLES ?= 300
+reliability: venv system-deps
+	PUHUI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) -q tests/reliability
+	PUHUI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) bash scripts/with-postgres.sh --scratch $(PYTEST) -q tests/reliability
 
 ## make bench [NAME=import] — benchmarks beside their raw-SQL baselines, on SQLite and on a throw-away PostgreSQL
 NAME ?= import

@@ -6,6 +6,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router, Schema, Status
@@ -101,6 +102,12 @@ def _http_error(request, exc: HttpError):
     return _respond(
         request, exc.status_code, codes.get(exc.status_code, "error"), messages.get(exc.status_code, str(exc))
     )
+
+
+@api.exception_handler(MultiPartParserError)
+def _broken_form(request, exc: MultiPartParserError):
+    # a multipart body the client broke (no boundary, cut short), met wherever the form is read (axes reads it)
+    return _respond(request, 400, "invalid_request", _("The request is malformed."))
 
 
 @api.exception_handler(Exception)
