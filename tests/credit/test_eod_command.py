@@ -36,5 +36,5 @@ def test_until_a_past_date_does_nothing(world):
 
 
 def test_unknown_user_is_refused(world):
-    with pytest.raises(CommandError, match="no such user"):
+    with pytest.raises(CommandError, match="nobody"):
         run_command("--user", "nobody")

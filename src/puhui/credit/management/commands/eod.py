@@ -5,11 +5,10 @@ import datetime
 from django.core.management import BaseCommand, CommandError
 
 from puhui.core.audit_chain import audit_seal
+from puhui.core.commands import command_actor
 from puhui.core.selectors import business_date_current
 from puhui.credit.eod import STEPS, eod_run
 from puhui.credit.errors import CreditRefused
-from puhui.org import roles
-from puhui.org.models import User
 
 BAR_WIDTH = 30
 
@@ -38,7 +37,7 @@ class Command(BaseCommand):
             self.stderr.flush()
 
         try:
-            runs = eod_run(user=self._actor(user), until=until, progress=progress)
+            runs = eod_run(user=command_actor(user), until=until, progress=progress)
         except CreditRefused as exc:
             raise CommandError(exc.message) from exc
         for run in runs:
@@ -49,12 +48,3 @@ class Command(BaseCommand):
         self.stdout.write(
             f"审计链 audit chain: {sealed.sealed} 条封存 sealed, head {sealed.head_id}:{sealed.head_digest}"
         )
-
-    def _actor(self, username: str | None) -> User | None:
-        users = User.objects.filter(is_active=True)
-        if username:
-            actor = users.filter(username=username).first()
-            if actor is None:
-                raise CommandError(f"没有此用户 / no such user: {username}")
-            return actor
-        return users.filter(groups__name=roles.HEAD_OFFICE).order_by("pk").first()

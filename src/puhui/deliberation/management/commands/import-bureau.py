@@ -6,9 +6,8 @@ from pathlib import Path
 from django.core.management import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from puhui.core.commands import command_actor
 from puhui.deliberation.bureau import BureauFileRefused, bureau_csv_import
-from puhui.org import roles
-from puhui.org.models import User
 
 
 def _date(text: str) -> datetime.date:
@@ -31,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, user: str | None, queried_on: datetime.date | None, **options):
         if not file.is_file():
             raise CommandError(_("No such file: %(path)s") % {"path": file})
-        actor = self._actor(user)
+        actor = command_actor(user)
         try:
             result = bureau_csv_import(path=file, user=actor, queried_on=queried_on)
         except BureauFileRefused as exc:
@@ -43,13 +42,3 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("Row %(line)d %(id)s: %(reasons)s") % {"line": line, "id": masked_id, "reasons": "；".join(reasons)}
             )
-
-    def _actor(self, username: str | None) -> User:
-        users = User.objects.filter(is_active=True)
-        if username:
-            actor = users.filter(username=username).first()
-        else:
-            actor = users.filter(groups__name=roles.HEAD_OFFICE).order_by("pk").first()
-        if actor is None:
-            raise CommandError(_("No acting user: pass --user with an active username."))
-        return actor

@@ -3,12 +3,10 @@
 from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
-from django.db.models import Q
 
+from puhui.core.commands import command_actor
 from puhui.households.import_messages import ImportRefused
 from puhui.households.importing import household_import
-from puhui.org import roles
-from puhui.org.models import User
 
 
 class Command(BaseCommand):
@@ -22,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, user: str | None, errors: Path | None, **options):
         if not file.is_file():
             raise CommandError(f"文件不存在 / no such file: {file}")
-        actor = self._actor(user)
+        actor = command_actor(user)
         error_path = errors or file.with_name(f"{file.stem}-错误行.xlsx")
         try:
             result = household_import(path=file, user=actor, error_path=error_path)
@@ -34,13 +32,3 @@ class Command(BaseCommand):
         self.stdout.write(f"错误行数 rejected rows:       {result.rejected_rows}")
         if result.error_report:
             self.stdout.write(f"错误工作簿 error workbook:    {result.error_report}")
-
-    def _actor(self, username: str | None) -> User:
-        users = User.objects.filter(is_active=True)
-        if username:
-            actor = users.filter(username=username).first()
-        else:
-            actor = users.filter(Q(groups__name=roles.HEAD_OFFICE)).order_by("pk").first()
-        if actor is None:
-            raise CommandError("找不到执行导入的用户，请用 --user 指定 / no acting user: pass --user")
-        return actor

@@ -4,10 +4,9 @@ import datetime
 
 from django.core.management import BaseCommand, CommandError
 
+from puhui.core.commands import command_actor
 from puhui.kpi.designations import DesignationRefused, designations_evaluate
 from puhui.kpi.models import DesignationRun
-from puhui.org import roles
-from puhui.org.models import User
 
 
 class Command(BaseCommand):
@@ -21,19 +20,10 @@ class Command(BaseCommand):
     def handle(self, *args, as_of: datetime.date | None, yearly: bool, user: str | None, **options):
         trigger = DesignationRun.Trigger.YEARLY if yearly else DesignationRun.Trigger.ON_DEMAND
         try:
-            run = designations_evaluate(user=self._actor(user), as_of=as_of, trigger=trigger)
+            run = designations_evaluate(user=command_actor(user), as_of=as_of, trigger=trigger)
         except DesignationRefused as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"评定日 as of: {run.as_of} ({run.get_trigger_display()})")
         for level, label in (("household", "信用户"), ("village", "信用村"), ("township", "信用乡镇")):
             held, gained, lost = (run.counts.get(f"{level}_{k}", 0) for k in ("held", "gained", "lost"))
             self.stdout.write(f"{label} {level}: {held} (+{gained} / -{lost})")
-
-    def _actor(self, username: str | None) -> User | None:
-        users = User.objects.filter(is_active=True)
-        if username:
-            actor = users.filter(username=username).first()
-            if actor is None:
-                raise CommandError(f"没有此用户 / no such user: {username}")
-            return actor
-        return users.filter(groups__name=roles.HEAD_OFFICE).order_by("pk").first()

@@ -5,10 +5,9 @@ from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 
+from puhui.core.commands import command_actor
 from puhui.kpi import figure_workbook as wb
 from puhui.kpi.figures import FigureRefused, figure_upload, problem_text
-from puhui.org import roles
-from puhui.org.models import User
 
 
 class Command(BaseCommand):
@@ -23,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, source: str, user: str | None, errors: Path | None, **options):
         if not file.is_file():
             raise CommandError(f"文件不存在 / no such file: {file}")
-        actor = self._actor(user)
+        actor = command_actor(user)
         try:
             result = figure_upload(path=file, file_name=file.name, source_system=source, user=actor)
         except FigureRefused as exc:
@@ -43,13 +42,3 @@ class Command(BaseCommand):
             with path.open("wb") as stream:
                 wb.error_workbook_write(stream, rows)
             self.stdout.write(f"错误工作簿 error workbook: {path}")
-
-    def _actor(self, username: str | None) -> User:
-        users = User.objects.filter(is_active=True)
-        if username:
-            actor = users.filter(username=username).first()
-        else:
-            actor = users.filter(groups__name=roles.HEAD_OFFICE).order_by("pk").first()
-        if actor is None:
-            raise CommandError("找不到执行导入的用户，请用 --user 指定 / no acting user: pass --user")
-        return actor

@@ -4,9 +4,8 @@ from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 
+from puhui.core.commands import command_actor
 from puhui.kpi.service_points import ServicePointImportRefused, service_points_import
-from puhui.org import roles
-from puhui.org.models import User
 
 
 class Command(BaseCommand):
@@ -20,7 +19,7 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"文件不存在 / no such file: {file}")
         try:
-            result = service_points_import(user=self._actor(user), path=file)
+            result = service_points_import(user=command_actor(user), path=file)
         except ServicePointImportRefused as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"读取 rows: {result.rows}")
@@ -30,13 +29,3 @@ class Command(BaseCommand):
         self.stdout.write(f"拒绝 rejected: {len(result.rejected)}")
         for row in result.rejected:
             self.stdout.write(f"  第 {row['line']} 行 row: {'；'.join(row['errors'])}")
-
-    def _actor(self, username: str | None) -> User:
-        users = User.objects.filter(is_active=True)
-        if username:
-            actor = users.filter(username=username).first()
-        else:
-            actor = users.filter(groups__name=roles.HEAD_OFFICE).order_by("pk").first()
-        if actor is None:
-            raise CommandError("找不到执行导入的用户，请用 --user 指定 / no acting user: pass --user")
-        return actor
