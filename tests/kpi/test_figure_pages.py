@@ -57,7 +57,7 @@ def test_the_template_downloads_from_the_upload_page(dated, login, source):
     client = login(dated.users[roles.HEAD_OFFICE])
     page = client.get("/kpi/figures/upload/").content.decode()
     assert f"/kpi/figures/template/{source}/" in page
-    assert "OUTSIDE the platform" in page or "outside the platform" in page
+    assert "平台以外" in page  # zh-hans, the default
     response = client.get(f"/kpi/figures/template/{source}/")
     assert response.status_code == 200 and response["Content-Type"] == XLSX
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]

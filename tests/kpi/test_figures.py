@@ -78,7 +78,7 @@ def test_the_template_is_prefilled_formatted_and_reads_back(source, tmp_path):
     for cells, facts in zip(body, source_indicators(source), strict=True):
         assert cells[2].value == "全市"
         assert (cells[4].number_format == "0.00%") == (facts.unit == "percent")
-        assert ("OUTSIDE the platform" in cells[5].value) == (facts.source == "internal+imported")
+        assert ("平台以外" in cells[5].value) == (facts.source == "internal+imported")  # zh-hans, the default
     assert sheet["C300"].number_format == "@"  # a township code keeps its digits in rows the clerk adds
     # the template as downloaded, with no value typed yet, is refused as a whole (no figures), not applied
     assert wb.rows_parse(wb.sheet_rows_read(path), wb.formula_cells(path)) == []
