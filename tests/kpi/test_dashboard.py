@@ -115,6 +115,10 @@ def test_number_format_and_groups():
 
 @pytest.fixture
 def data(world):
+    return data_make(world)
+
+
+def data_make(world):
     head = world.users[roles.HEAD_OFFICE]
     campaign(world.village_mine, D(2017, 5, 1), head)
     campaign(world.village_out, D(2018, 3, 1), head)

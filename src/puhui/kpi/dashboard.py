@@ -35,6 +35,10 @@ from puhui.org.models import Township, Village
 
 AT_RISK_MARGIN = Decimal(str(getattr(settings, "PUHUI_KPI_AT_RISK_MARGIN", "0.10")))
 PROJECTION_WINDOW_DAYS = int(getattr(settings, "PUHUI_KPI_PROJECTION_DAYS", 90))
+# The pages read the last end-of-day snapshot when it is at most this many days old (yesterday's close on a
+# working day): a county's figures from one small table instead of a pass over a million loans. Without one
+# (a fresh installation, dates before the first snapshot) they compute the figures live.
+SNAPSHOT_FRESH_DAYS = int(getattr(settings, "PUHUI_KPI_SNAPSHOT_FRESH_DAYS", 7))
 PROJECTION_MIN_SPAN_DAYS = 7
 ZC_CODES = ("ZC1", "ZC2", "ZC3", "ZC4")
 LIST_LIMIT = 50  # households shown per gap list; the count says how many there are in all
@@ -213,16 +217,27 @@ def _earliest_snapshots(scope: str, date: datetime.date) -> dict[str, tuple[date
     return earliest
 
 
+def scope_values(*, user, scope: str, date: datetime.date) -> list[kpi_selectors.KpiValue]:
+    """The scope's indicators as of the last end-of-day snapshot (see SNAPSHOT_FRESH_DAYS), else live."""
+    area = kpi_selectors.kpi_scope_area(user=user, scope=scope)
+    snapshot = kpi_selectors.kpi_snapshot_values(area=area, date=date, fresh_days=SNAPSHOT_FRESH_DAYS)
+    if snapshot is None:
+        return kpi_selectors.kpi_values(user=user, scope=scope, date=date)
+    as_of, values = snapshot
+    indicators = [i for i in kpi_selectors.catalogue() if area.level in i.scopes]
+    return kpi_selectors.kpi_rows(area=area, indicators=indicators, values=values, date=date, as_of=as_of)
+
+
 def dashboard_rows(*, user, scope: str, date: datetime.date) -> list[DashboardRow]:
-    """kpi_values of the scope with each indicator's state, gap and projection (kpi_values' queries + 2)."""
-    values = kpi_selectors.kpi_values(user=user, scope=scope, date=date)
+    """The scope's indicators (scope_values) with each one's state, gap and projection."""
+    values = scope_values(user=user, scope=scope, date=date)
     comparisons = dict(Indicator.objects.values_list("code", "comparison"))
     earliest = _earliest_snapshots(scope, date)
     rows = []
     for kpi in values:
         comparison = comparisons.get(kpi.code, Indicator.Comparison.AT_LEAST)
         projection = indicator_projection(
-            unit=kpi.unit, value=kpi.value, date=date, earliest=earliest.get(kpi.code), target_year=kpi.target_year
+            unit=kpi.unit, value=kpi.value, date=kpi.as_of, earliest=earliest.get(kpi.code), target_year=kpi.target_year
         )
         rows.append(
             DashboardRow(
@@ -337,7 +352,8 @@ def township_ranking(
     if branch_id is not None:
         villages = villages.filter(township__branch_id=branch_id)
         townships = townships.filter(branch_id=branch_id)
-    figures = zc_grouped(villages=villages, date=date, by="township_id")
+    townships = list(townships)
+    figures = _zc_snapshot(townships, date) or zc_grouped(villages=villages, date=date, by="township_id")
     rows = [
         {
             "code": t.code,
@@ -353,6 +369,27 @@ def township_ranking(
     for position, row in enumerate(rows, start=1):
         row["rank"] = position
     return rows
+
+
+def _zc_snapshot(townships: list[Township], date: datetime.date) -> dict[int, dict[str, Decimal | None]] | None:
+    """ZC1–ZC4 of each township from the last end-of-day snapshot (one query), or None if it is not there whole."""
+    since = date - datetime.timedelta(days=SNAPSHOT_FRESH_DAYS)
+    rows = list(
+        KpiSnapshot.objects.filter(
+            scope__in=[f"township:{t.code}" for t in townships], indicator__code__in=ZC_CODES, date__range=(since, date)
+        )
+        .order_by("-date")
+        .values_list("date", "scope", "indicator__code", "value")
+    )
+    if not rows:
+        return None
+    latest = rows[0][0]
+    by_scope: dict[str, dict[str, Decimal | None]] = {}
+    for day, scope, code, value in rows:
+        if day == latest:
+            by_scope.setdefault(scope, {})[code] = value
+    figures = {t.pk: by_scope.get(f"township:{t.code}", {}) for t in townships}
+    return figures if all(len(f) == len(ZC_CODES) for f in figures.values()) else None
 
 
 def township_villages(*, villages: QuerySet, date: datetime.date, targets: dict) -> list[dict]:

@@ -38,7 +38,7 @@ from puhui.kpi.measures import (  # noqa: F401  (GRANTED_STATUSES … are read f
     rollup,
     village_figures,
 )
-from puhui.kpi.models import ImportedFigure, Indicator, Plan, Target
+from puhui.kpi.models import ImportedFigure, Indicator, KpiSnapshot, Plan, Target
 from puhui.org import roles
 from puhui.org import selectors as org_selectors
 from puhui.org.models import Branch, Village
@@ -194,6 +194,34 @@ def kpi_values(*, user, scope: str, date: datetime.date) -> list[KpiValue]:
     indicators = [i for i in catalogue() if area.level in i.scopes]
     values = internal_values(villages=area.villages, date=date)
     imported = imported_figures(scopes=[area.key], date=date)
+    combined = {i.code: combined_value(i, values.get(i.code), imported.get((i.pk, area.key))) for i in indicators}
+    return kpi_rows(area=area, indicators=indicators, values=combined, date=date, as_of=date)
+
+
+def kpi_snapshot_values(
+    *, area: ScopeArea, date: datetime.date, fresh_days: int
+) -> tuple[datetime.date, dict[str, Decimal | None]] | None:
+    """The latest whole end-of-day snapshot of the scope on or before `date` and at most `fresh_days` older
+    (every indicator of the level stored that day), as (its date, code → value); None if there is none."""
+    indicators = [i for i in catalogue() if area.level in i.scopes]
+    latest = (
+        KpiSnapshot.objects.filter(scope=area.key, date__lte=date, date__gte=date - datetime.timedelta(days=fresh_days))
+        .order_by("-date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    if latest is None:
+        return None
+    stored = dict(KpiSnapshot.objects.filter(scope=area.key, date=latest).values_list("indicator__code", "value"))
+    if any(i.code not in stored for i in indicators):  # not a day's whole snapshot (rows written by hand)
+        return None
+    return latest, stored
+
+
+def kpi_rows(
+    *, area: ScopeArea, indicators: list[Indicator], values: dict, date: datetime.date, as_of: datetime.date
+) -> list[KpiValue]:
+    """Each indicator's value beside the plan target of `date`'s year that applies to the scope."""
     plan = plan_for_year(Plan.objects.all(), date.year)
     targets: dict[tuple[int, str], list[Target]] = {}
     if plan is not None:
@@ -206,7 +234,7 @@ def kpi_values(*, user, scope: str, date: datetime.date) -> list[KpiValue]:
         if own is None and indicator.unit == Indicator.Unit.PERCENT:
             own = targets.get((indicator.pk, "city"))  # a rate target holds at every level; amounts do not
         target = target_for_year(own or [], date.year)
-        value = combined_value(indicator, values.get(indicator.code), imported.get((indicator.pk, area.key)))
+        value = values.get(indicator.code)
         target_value = target.value if target else None
         rows.append(
             KpiValue(
@@ -218,7 +246,7 @@ def kpi_values(*, user, scope: str, date: datetime.date) -> list[KpiValue]:
                 target_year=target.year if target else None,
                 met=target_met(indicator, value, target_value),
                 source=indicator.source,
-                as_of=date,
+                as_of=as_of,
             )
         )
     return rows
