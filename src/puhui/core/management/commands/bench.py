@@ -11,6 +11,7 @@ WORKLOADS = {
     "money": "bench.workloads.money",
     "eod": "bench.workloads.eod",
     "grant": "bench.workloads.grant",
+    "kpi": "bench.workloads.kpi",
 }
 
 
