@@ -58,6 +58,14 @@ class UserAdmin(BaseUserAdmin):
         (_("Bank organisation"), {"fields": ["full_name", "branch", "village"]}),
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Only a superuser grants superuser status or single permissions: the head office manages accounts and
+        their roles, never raises an account (its own included) above what the roles allow."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "user_permissions"]
+        return fields
+
     def has_delete_permission(self, request, obj=None) -> bool:
         """A user who leaves is made inactive, never deleted: the audit trail names its actors (and deleting one
         would rewrite their entries under the sealed audit chain)."""
