@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 BLOCK = 1 << 20  # bytes inflated at a time
-TAIL = 64  # bytes of a block kept for the next, so that a tag cut by the block boundary is still seen
 MAX_PARTS = 1000
 
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")

@@ -9,7 +9,8 @@ whatever its source: the latest fact known on the day is what counts.
 The batch query result file (批量查询结果文件, also docs/bureau-csv.md):
 
 - CSV, comma-separated, double quotes for quoting; encoding UTF-8 (with or without a BOM) or, when the bytes are
-  not valid UTF-8, GB18030 (what Excel on Chinese Windows writes); at most ``PUHUI_IMPORT_MAX_BYTES``.
+  not valid UTF-8, GB18030 (what Excel on Chinese Windows writes); at most ``PUHUI_IMPORT_MAX_BYTES``,
+  ``MAX_ROWS`` data rows and lines of ``MAX_LINE`` characters (checked before the file is split into cells).
 - Row 1 is the header, exactly (each name trimmed of surrounding spaces):
   ``身份证号,查询日期,当前逾期,不良余额,服刑,涉毒,被诉,逾期结清日期``.
 - One row per person and query date; blank rows are skipped. Row numbers count the header as row 1.
@@ -73,6 +74,9 @@ YES, NO = "是", "否"
 DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 LOOKUP_CHUNK = 900  # keys per IN-query: below SQLite's historical 999-parameter limit
 WRITE_BATCH = 1000
+MAX_ROWS = 100_000  # a batch query covers a few townships; the whole file is checked in memory before writing
+MAX_LINE = 1000  # a row is under 100 characters; a much longer line is not a result row
+LONG_LINE = re.compile(rf"(?<![^\r\n])[^\r\n]{{{MAX_LINE + 1}}}")  # tried at line starts only
 
 
 class BureauAdapter(Protocol):
@@ -237,17 +241,26 @@ def bureau_csv_import(
 
 def _csv_records(path: Path) -> list[tuple[int, list[str]]]:
     """(row number, cells) of the data rows under a correct header; BureauFileRefused otherwise."""
+    text = _text_read(path)
+    if LONG_LINE.search(text):  # before csv splits it: a line of millions of commas is millions of cells
+        raise BureauFileRefused(_("A line of the file is longer than %(max)d characters.") % {"max": MAX_LINE})
+    records = csv.reader(io.StringIO(text, newline=""))
     try:
-        records = list(csv.reader(io.StringIO(_text_read(path), newline="")))
+        header = next(records, None)
+        if header is None:
+            raise BureauFileRefused(_("The file is empty."))
+        if tuple(cell.strip() for cell in header) != HEADER:
+            raise BureauFileRefused(
+                _("The first row must be exactly the header %(header)s.") % {"header": ",".join(HEADER)}
+            )
+        data = []
+        for line, cells in enumerate(records, start=2):
+            if any(c.strip() for c in cells):
+                data.append((line, cells))
+                if len(data) > MAX_ROWS:
+                    raise BureauFileRefused(_("The file has more than %(max)d data rows.") % {"max": MAX_ROWS})
     except csv.Error as exc:
         raise BureauFileRefused(_not_csv()) from exc
-    if not records:
-        raise BureauFileRefused(_("The file is empty."))
-    if tuple(cell.strip() for cell in records[0]) != HEADER:
-        raise BureauFileRefused(
-            _("The first row must be exactly the header %(header)s.") % {"header": ",".join(HEADER)}
-        )
-    data = [(line, cells) for line, cells in enumerate(records[1:], start=2) if any(c.strip() for c in cells)]
     if not data:
         raise BureauFileRefused(_("The file has no data rows under the header."))
     return data

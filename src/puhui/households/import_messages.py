@@ -26,6 +26,7 @@ ROW_MESSAGES = {
         "The ID number was typed as a number and lost digits; format the column as text and type it again."
     ),
     "occupation_too_long": gettext_lazy("职业 can have at most %(max)d characters."),
+    "control_characters": gettext_lazy("%(column)s cannot contain control characters such as tabs or line breaks."),
     "low_income_value": gettext_lazy("低收入农户 must be 是 or 否."),
     "no_head": gettext_lazy("This household has no 户主."),
     "second_head": gettext_lazy("This household already has a 户主 (row %(line)d)."),

@@ -8,6 +8,7 @@ rerun after a crash picks up where it stopped (people are keyed by ID number, ho
 import functools
 import gc
 import json
+import re
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ def _import_cells(*, cells, user, job, error_path) -> ImportResult:
     rows = rows_parse_protected(list(cells), today=timezone.localdate())
     if not rows:
         raise ImportRefused(_("The workbook has no data rows under the header."))
+    _control_characters_check(rows)
     households = register.households_group(rows)
     villages = _villages_check(households, user)
     registered = _database_conflicts_check(households, villages)
@@ -99,6 +101,18 @@ def _import_cells(*, cells, user, job, error_path) -> ImportResult:
     if bad and error_path is not None:
         result.error_report = error_workbook_write(bad, error_path, problem_text)
     return result
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _control_characters_check(rows: list[register.RegisterRow]) -> None:
+    """户编号 and 职业 are stored as typed, and a control character in them (a NUL, which PostgreSQL cannot
+    store, or a tab) is refused like one in a name, rather than failing the insert of the whole chunk."""
+    for row in rows:
+        for column, text in (("户编号", row.number), ("职业", row.occupation)):
+            if CONTROL.search(text):
+                row.refuse("control_characters", column=column)
 
 
 def _villages_check(households, user) -> dict[str, Village]:
@@ -135,7 +149,11 @@ def _registered_people(id_indexes: list[str]) -> Iterable[tuple[str, int, str]]:
 
 def _existing_heads_check(households, villages) -> None:
     """A household already registered keeps its head: the file may not name another one."""
-    keyed = {(villages[h.village_code].pk, h.number): h for h in households if h.village_code in villages}
+    keyed = {  # a 户编号 with a control character is refused already, and PostgreSQL takes no NUL in a query
+        (villages[h.village_code].pk, h.number): h
+        for h in households
+        if h.village_code in villages and not CONTROL.search(h.number)
+    }
     existing = _households_by_key(list(keyed))
     if not existing:
         return

@@ -1,18 +1,23 @@
 """Reading the register workbook and writing the error workbook, the template and the village export."""
 
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from python_calamine import CalamineError, CalamineWorkbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from puhui.core.upload_limits import UploadRefused, WorkbookLimits, workbook_rows_read
 from puhui.households import register
 from puhui.households.import_messages import SAME_HOUSEHOLD_OTHER_ROW, ImportRefused
 
 ERROR_COLUMN = "错误原因"
+# Persons a file may hold: the benchmarked size (bench/workloads/import_.py), several townships' registers. A larger
+# file is refused before it is read, since the import holds every row in memory to group the households.
+MAX_ROWS = 100_000
+MAX_COLUMNS = 26  # the template has 12; a sheet reaching past Z is not a register
 
 
 def register_rows_read(path: Path) -> Iterator[tuple[int, tuple]]:
@@ -35,19 +40,21 @@ def register_precheck(path: Path) -> None:
 
 
 def _first_sheet_rows(path: Path) -> list[list]:
-    if not zipfile.is_zipfile(path):
-        raise ImportRefused(_("The file is not an Excel workbook (.xlsx)."))
+    """The first visible sheet's rows; too large, not a workbook, a zip bomb, too many rows: refused unread."""
+    limits = WorkbookLimits(max_bytes=settings.PUHUI_IMPORT_MAX_BYTES, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        if not workbook.sheet_names:
-            raise ImportRefused(_("The workbook has no sheet."))
-        return workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except (CalamineError, ValueError, TypeError, OSError) as exc:
-        raise ImportRefused(_("The file is not an Excel workbook (.xlsx).")) from exc
+        return workbook_rows_read(path, limits)
+    except UploadRefused as exc:
+        raise ImportRefused(exc.message) from exc
 
 
 def text_cell_for_excel(sheet, value):
-    """Write strings as text cells: a name like '=1+1' or '<script>' stays the text it is, never a formula."""
+    """Write strings as text cells: a name like '=1+1' or '<script>' stays the text it is, never a formula.
+
+    A control character (a bad row's very reason, read from the upload's _x0001_) cannot stand in the XML:
+    it is written as Excel writes it, _x0001_, which Excel and calamine read back as the character."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"

@@ -164,7 +164,9 @@ def _text(cell) -> str:
         return str(int(cell))
     if isinstance(cell, datetime.datetime) and cell.time() == datetime.time(0):
         return cell.date().isoformat()
-    return str(cell).strip()
+    # A NUL (the file's _x0000_, which calamine decodes) cannot be stored by PostgreSQL in text or JSON: it is
+    # kept as the file wrote it. Other control characters are stored and shown as they are.
+    return str(cell).strip().replace("\x00", "_x0000_")
 
 
 # ---------------------------------------------------------------- parsing one row

@@ -148,7 +148,7 @@ def figure_upload(*, path: Path, file_name: str, source_system: str, user) -> Up
         with transaction.atomic(), set_actor(user):
             upload = FigureUpload.objects.create(
                 source_system=source_system,
-                file_name=file_name[:200],
+                file_name=file_name.replace("\x00", "")[:200],
                 file_sha256=file_sha256(path),
                 uploaded_by=user,
                 rows_total=len(rows),

@@ -9,7 +9,6 @@ updates the dates and creates no duplicates.
 
 import datetime
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +18,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from python_calamine import CalamineError, CalamineWorkbook
 
+from puhui.core.upload_limits import UploadRefused, WorkbookLimits, workbook_rows_read
 from puhui.kpi.models import ServicePoint
 from puhui.org import roles
 from puhui.org.models import Village
@@ -35,6 +34,8 @@ KIND_WORDS = {
 }
 REGISTER_ROLES = (roles.HEAD_OFFICE, roles.BRANCH_MANAGER)
 NAME_MAX = 100
+MB = 1024 * 1024
+LIMITS = WorkbookLimits(max_bytes=10 * MB, max_rows=5_000, max_columns=26, max_unpacked_bytes=64 * MB)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -113,13 +114,10 @@ def service_points_import(*, user, path: Path) -> ServicePointImportResult:
 
 
 def _rows_read(path: Path) -> list[tuple[int, tuple]]:
-    if not zipfile.is_zipfile(path):
-        raise ServicePointImportRefused(_("The file is not an Excel workbook (.xlsx)."))
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        sheet = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False) if workbook.sheet_names else []
-    except (CalamineError, ValueError, TypeError, OSError, IndexError) as exc:
-        raise ServicePointImportRefused(_("The file is not an Excel workbook (.xlsx).")) from exc
+    try:  # size, zip-bomb, row and column limits before the reader allocates anything
+        sheet = workbook_rows_read(path, LIMITS)
+    except UploadRefused as exc:
+        raise ServicePointImportRefused(exc.message) from exc
     header = [str(cell).strip() for cell in sheet[0]] if sheet else []
     if tuple(header[: len(HEADERS)]) != HEADERS or any(header[len(HEADERS) :]):
         raise ServicePointImportRefused(
@@ -180,7 +178,8 @@ def _row_parse(line: int, cells: tuple) -> ServicePointRow:
 
 
 def _villages_check(rows: list[ServicePointRow], user) -> dict[str, Village]:
-    codes = {row.village_code for row in rows}
+    # only well-formed codes reach the database (a NUL in a cell is no query parameter PostgreSQL takes)
+    codes = {row.village_code for row in rows if not any(c == "village_code_format" for c, _p in row.problems)}
     known = {v.code: v for v in Village.objects.filter(code__in=codes)}
     mine = set(Village.objects.visible_to(user).filter(code__in=codes).values_list("code", flat=True))
     for row in rows:
