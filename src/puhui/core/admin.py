@@ -4,20 +4,25 @@ from django.utils.translation import gettext_lazy as _
 from puhui.core.models import ApiToken, BusinessDate
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by the services (the ledger's runs, imported figures, the business date): the admin shows
+    them, never adds, changes or deletes them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(BusinessDate)
-class BusinessDateAdmin(admin.ModelAdmin):
+class BusinessDateAdmin(ReadOnlyAdmin):
     """Read-only: only end of day moves the business date."""
 
     list_display = ["business_date", "updated_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiToken)

@@ -5,6 +5,7 @@ editable here."""
 
 from django.contrib import admin
 
+from puhui.core.admin import ReadOnlyAdmin
 from puhui.credit.models import CreditRules, EodRun
 
 
@@ -31,15 +32,6 @@ class CreditRulesAdmin(admin.ModelAdmin):
 
 
 @admin.register(EodRun)
-class EodRunAdmin(admin.ModelAdmin):
+class EodRunAdmin(ReadOnlyAdmin):
     list_display = ["business_date", "status", "attempts", "started_by", "started_at", "finished_at"]
     list_filter = ["status"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

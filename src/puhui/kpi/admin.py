@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from puhui.core.admin import ReadOnlyAdmin
 from puhui.kpi.models import BranchTarget, FigureUpload, ImportedFigure, Indicator, Plan, Target
 
 
@@ -32,19 +33,6 @@ class TargetAdmin(admin.ModelAdmin):
     list_filter = ["plan", "year", "indicator__source"]
     search_fields = ["indicator__code", "indicator__name_zh", "note"]
     autocomplete_fields = ["indicator"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Imported figures and uploads change only through the services (a correction supersedes, never edits)."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(FigureUpload)

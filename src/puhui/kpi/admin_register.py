@@ -3,6 +3,7 @@ the designation rules; runs and designation periods are history, read-only."""
 
 from django.contrib import admin
 
+from puhui.core.admin import ReadOnlyAdmin
 from puhui.kpi.models import Designation, DesignationRules, DesignationRun, ServicePoint
 
 
@@ -32,17 +33,6 @@ class DesignationRulesAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return not DesignationRules.objects.exists() and super().has_add_permission(request)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
