@@ -96,3 +96,45 @@ def select_where_in(
         with connection.cursor() as cursor:
             cursor.execute(sql, part)
             yield from cursor.fetchall()
+
+
+def prepared_cursor():
+    """A cursor whose statements PostgreSQL keeps prepared on the connection (psycopg binds the parameters on
+    the server and prepares a statement from its fifth execution, `prepare_threshold` in settings): the money
+    path's few statements run thousands of times, and parsing and planning each anew was most of the
+    database's share of a posting. Django's own cursors bind on the client and never prepare. Elsewhere (SQLite)
+    the ordinary cursor. Wrapped like Django's own, so execute wrappers (tests' fault injection) still apply."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+
+
+def instances_insert(instances: Sequence[models.Model]) -> None:
+    """INSERT new instances of one model in one statement, their ids set on them — what `create()` and
+    `bulk_create()` write (defaults, auto_now, field preparation) without the query compiler or signals, for
+    the few rows of a hot path such as a money posting. Nothing is audited here: the caller does that."""
+    if not instances:
+        return
+    meta = instances[0]._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    values = [
+        [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
+        for instance in instances
+    ]
+    quote = connection.ops.quote_name
+    row = f"({', '.join(_placeholder(field) for field in fields)})"
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES {', '.join([row] * len(instances))} RETURNING {quote(meta.pk.column)}",
+            [value for row_values in values for value in row_values],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for instance, pk in zip(instances, ids, strict=True):
+        instance.pk = pk
+        instance._state.adding, instance._state.db = False, connection.alias

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from puhui.core.bulk import prepared_cursor
 from puhui.core.models import ApiToken, BusinessDate
 from puhui.org import roles
 
@@ -31,7 +32,7 @@ def business_date_for_posting() -> datetime.date:
     Postings share the lock and end of day takes it exclusively, so a posting never straddles a day's close:
     it waits for end of day, or end of day waits for it. SQLite serialises writers by itself."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(
                 "SELECT business_date FROM core_businessdate WHERE id = %s FOR SHARE", [BusinessDate.SINGLETON_PK]
             )
@@ -49,14 +50,25 @@ def api_token_user(raw_token: str):
     The token comes back with only its id and user loaded; its other fields load if read."""
     from puhui.core.tokens import token_hash
 
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    rows = list(get_user_model().objects.raw(_token_user_sql(), [token_hash(raw_token), now]))
-    if not rows or not rows[0].is_active:
+    user_model = get_user_model()
+    params = [token_hash(raw_token), connection.ops.adapt_datetimefield_value(timezone.now())]
+    if connection.vendor == "postgresql":  # a prepared statement; PostgreSQL answers in the fields' own types
+        with prepared_cursor() as cursor:
+            cursor.execute(_token_user_sql(), params)
+            rows = cursor.fetchall()
+        fields = [f.attname for f in user_model._meta.concrete_fields]
+        users = [user_model.from_db(connection.alias, fields, row[: len(fields)]) for row in rows[:1]]
+        user_rows = [(row[-2], row[-1]) for row in rows]
+    else:  # SQLite answers text for dates: raw() converts the columns as the fields would
+        users = list(user_model.objects.raw(_token_user_sql(), params))
+        user_rows = [(u.token_id, u.role_name) for u in users]
+    if not users or not users[0].is_active:
         return None
-    user = rows[0]  # one row per group of the user
+    user = users[0]  # one row per group of the user
     # role_codes is a cached_property: filled from this query instead of a query of its own
-    user.__dict__["role_codes"] = frozenset(row.role_name for row in rows if row.role_name in roles.ALL_ROLES)
-    token = ApiToken.from_db(connection.alias, ["id", "user_id"], [user.token_id, user.pk])
+    user.__dict__["role_codes"] = frozenset(name for _, name in user_rows if name in roles.ALL_ROLES)
+    token_id = user_rows[0][0]
+    token = ApiToken.from_db(connection.alias, ["id", "user_id"], [token_id, user.pk])
     token.user = user
     return token
 

@@ -2,11 +2,11 @@
 
 import datetime
 
-from auditlog.context import set_actor
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from puhui.core.audit import set_actor
 from puhui.core.models import ApiToken, BusinessDate
 from puhui.core.tokens import token_hash, token_new
 

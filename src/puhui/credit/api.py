@@ -3,6 +3,7 @@ trial balance. Money is a string with two decimals."""
 
 from decimal import Decimal
 
+from django.http import Http404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -10,7 +11,7 @@ from puhui.core.api import ErrorOut, require_role
 from puhui.core.errors import ApiError, forbidden
 from puhui.core.idempotency import run_once
 from puhui.core.ids import InvalidValue, fen_to_yuan_str, money_to_fen
-from puhui.credit import selectors, services
+from puhui.credit import posting, selectors, services
 from puhui.credit.errors import CreditRefused
 from puhui.credit.models import CreditLine, Loan
 from puhui.org import roles
@@ -171,15 +172,15 @@ def credit_line(request, line_id: int):
     }
 
 
-def _money_user(request, line_id: int, channel: str) -> CreditLine:
+def _money_user(request, line_id: int, channel: str) -> None:
     """The caller may move money on this line through this channel, or the request is refused."""
     allowed = set().union(*(CHANNELS_BY_ROLE[r] for r in CHANNELS_BY_ROLE if request.user.has_role(r)))
     if not allowed:
         raise forbidden()
-    line = selectors.line_get(user=request.user, pk=line_id)
+    if not selectors.line_visible(user=request.user, pk=line_id):
+        raise Http404
     if channel not in allowed:
         raise ApiError(403, "channel_not_allowed", _refused_message("invalid_channel"))
-    return line
 
 
 def _refused_message(code: str) -> str:
@@ -223,7 +224,7 @@ def drawdown(request, line_id: int, payload: DrawdownIn):
             channel=payload.channel,
             purpose=payload.purpose,
         )
-        return 201, {"loan_id": loan.pk, "line": line_out(CreditLine.objects.get(pk=line_id))}
+        return 201, {"loan_id": loan.pk, "line": line_out(loan.line)}
 
     return _money_request(request, payload, act)
 
@@ -243,7 +244,7 @@ def repayment(request, line_id: int, payload: RepaymentIn):
             "interest": fen_to_yuan_str(split.interest_fen),
             "principal": fen_to_yuan_str(split.principal_fen),
         }
-        return 201, {"allocated": allocated, "line": line_out(CreditLine.objects.get(pk=line_id))}
+        return 201, {"allocated": allocated, "line": line_out(posting.line_read(line_id))}
 
     return _money_request(request, payload, act)
 

@@ -4,7 +4,8 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from puhui.credit.models import Account, Journal, Leg
+from puhui.credit import posting
+from puhui.credit.models import Account, Journal
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,22 @@ def journal_post(
     legs = [leg for leg in legs if leg.amount_fen]
     if not legs or sum(leg.amount_fen for leg in legs) != 0:
         raise UnbalancedJournal([(leg.account, leg.amount_fen) for leg in legs])
-    accounts = account_ids()
-    journal = Journal.objects.create(kind=kind, business_date=business_date, line=line, actor=actor, reverses=reverses)
-    Leg.objects.bulk_create(
-        Leg(journal=journal, account_id=accounts[leg.account], loan_id=leg.loan_id, amount_fen=leg.amount_fen)
-        for leg in legs
+    journal = Journal(
+        kind=kind,
+        business_date=business_date,
+        line_id=_pk(line),
+        actor_id=_pk(actor),
+        reverses_id=_pk(reverses),
     )
+    if not posting.journal_insert(journal):
+        account_ids()  # the chart is made again (a test emptied the database), then the journal is written
+        posting.journal_insert(journal)
+    posting.legs_insert(journal.pk, legs)
     return journal
+
+
+def _pk(instance) -> int | None:
+    return None if instance is None else instance.pk if hasattr(instance, "pk") else instance.id
 
 
 def account_ids() -> dict[str, int]:

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from puhui.core.selectors import singleton_row
+from puhui.credit import posting
 from puhui.credit.classify import Thresholds
 from puhui.credit.models import (
     LOAN_INTEREST_UNPAID,
@@ -22,6 +23,8 @@ from puhui.credit.models import (
     Leg,
     Loan,
 )
+from puhui.org import roles
+from puhui.org.scope import row_in_scope
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,21 @@ def line_get(*, user, pk: int) -> CreditLine:
     if line is None:
         raise Http404
     return line
+
+
+def line_visible(*, user, pk: int) -> bool:
+    """Whether `line_get` would find the line — in one plain query (`CreditLine.objects.visible_to` as a
+    rule on the row's facts), for the money path."""
+    facts = posting.line_scope_facts(pk, user.pk)
+    if facts is None:
+        return False
+    branch_id, manager_id, village_id, is_member = facts
+    if user.is_authenticated and user.is_active and user.has_role(roles.FARMER):
+        if is_member:
+            return True
+        if not user.is_bank_staff:
+            return False
+    return row_in_scope(user, branch_id=branch_id, manager_id=manager_id, village_id=village_id)
 
 
 def line_list(*, user, status: str | None = None, village_code: str | None = None):

@@ -3,12 +3,14 @@ line locked (select_for_update), counters moved with F(), a balanced journal, an
 
 import datetime
 
-from auditlog.context import set_actor
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from puhui.core.audit import audit_changed, audit_created, audit_write, set_actor
+from puhui.core.bulk import instances_insert
+from puhui.core.idempotency import posting_atomic
 from puhui.core.selectors import business_date_for_posting
-from puhui.credit import allocation, classify, interest
+from puhui.credit import allocation, classify, interest, posting
 from puhui.credit.errors import CreditRefused
 from puhui.credit.ledger import LegSpec, journal_post
 from puhui.credit.models import LOAN_OPEN, Account, CreditLine, Journal, Loan, Repayment, RepaymentPart
@@ -57,7 +59,7 @@ def _line_locked(line_id: int) -> CreditLine:
     return CreditLine.objects.select_for_update().get(pk=line_id)
 
 
-def _drawable(line: CreditLine, today: datetime.date, amount_fen: int) -> None:
+def _drawable(line, today: datetime.date, amount_fen: int) -> None:
     if amount_fen <= 0:
         raise CreditRefused("invalid_amount")
     if line.status == CreditLine.Status.FROZEN:
@@ -66,48 +68,60 @@ def _drawable(line: CreditLine, today: datetime.date, amount_fen: int) -> None:
         raise CreditRefused("line_expired")
     if line.status != CreditLine.Status.ACTIVE or today < line.start_date:
         raise CreditRefused("line_not_active")
-    if line.loans.filter(outstanding_principal_fen__gt=0, dpd__gt=0).exists():
+    if line.has_past_due_loan:
         raise CreditRefused("line_frozen")
     if amount_fen > line.available_fen:
         raise CreditRefused("exceeds_available", available=line.available_fen)
 
 
-@transaction.atomic
+def _line_for_posting(line_id: int) -> posting.LockedLine:
+    """The line locked for the posting, with the credit rules it needs (made with their defaults if missing)."""
+    line = posting.line_lock(line_id)
+    if line is None:
+        raise CreditLine.DoesNotExist(f"credit line {line_id}")
+    if line.loan_term_months is None:
+        rules = credit_rules()
+        line.loan_term_months, line.penalty_multiplier = rules.loan_term_months, rules.penalty_multiplier
+        line.thresholds = classification_thresholds(rules)
+    return line
+
+
+@posting_atomic
 def line_drawdown(*, user, line_id: int, amount_fen: int, channel: str, purpose: str = "") -> Loan:
-    """用信: a loan on the line, due in the default term and never after the line's end."""
+    """用信: a loan on the line, due in the default term and never after the line's end. The loan comes
+    back with its line as it stands after the drawdown (`loan.line`)."""
     today = business_date_for_posting()
-    line = _line_locked(line_id)
+    line = _line_for_posting(line_id)
     _drawable(line, today, amount_fen)
-    rules = credit_rules()
-    maturity = min(add_months(today, rules.loan_term_months), line.end_date)
-    with set_actor(user):
-        loan = Loan.objects.create(
-            line=line,
-            principal_fen=amount_fen,
-            outstanding_principal_fen=amount_fen,
-            rate=line.rate,
-            rate_scaled=interest.scaled_rate(line.rate),
-            penalty_rate_scaled=interest.scaled_rate(interest.penalty_rate(line.rate, rules.penalty_multiplier)),
-            drawn_on=today,
-            maturity=maturity,
-            channel=channel,
-            purpose=purpose[:60],
-            purpose_kind=purpose_kind_of(purpose),
-            created_by=user,
-        )
-        CreditLine.objects.filter(pk=line.pk).update(
-            outstanding_principal_fen=F("outstanding_principal_fen") + amount_fen
-        )
-        journal_post(
-            kind=Journal.Kind.DRAWDOWN,
-            business_date=today,
-            line=line,
-            actor=user,
-            legs=[
-                LegSpec(Account.Code.LOAN_PRINCIPAL, amount_fen, loan.pk),
-                LegSpec(Account.Code.CUSTOMER_SETTLEMENT, -amount_fen),
-            ],
-        )
+    loan = Loan(
+        line_id=line.id,
+        principal_fen=amount_fen,
+        outstanding_principal_fen=amount_fen,
+        rate=line.rate,
+        rate_scaled=interest.scaled_rate(line.rate),
+        penalty_rate_scaled=interest.scaled_rate(interest.penalty_rate(line.rate, line.penalty_multiplier)),
+        drawn_on=today,
+        maturity=min(add_months(today, line.loan_term_months), line.end_date),
+        channel=channel,
+        purpose=purpose[:60],
+        purpose_kind=purpose_kind_of(purpose),
+        created_by=user,
+    )
+    instances_insert([loan])
+    posting.line_principal_move(line.id, amount_fen)
+    line.outstanding_principal_fen += amount_fen
+    journal_post(
+        kind=Journal.Kind.DRAWDOWN,
+        business_date=today,
+        line=line,
+        actor=user,
+        legs=[
+            LegSpec(Account.Code.LOAN_PRINCIPAL, amount_fen, loan.pk),
+            LegSpec(Account.Code.CUSTOMER_SETTLEMENT, -amount_fen),
+        ],
+    )
+    audit_write(user, [audit_created(loan)])
+    loan.line = posting.line_model(line)
     return loan
 
 
@@ -144,12 +158,12 @@ def _buckets_paid(loan: Loan, part: allocation.LoanAllocation) -> dict[str, int]
     }
 
 
-@transaction.atomic
+@posting_atomic
 def line_repay(*, user, line_id: int, amount_fen: int, channel: str) -> allocation.Allocation:
     """还款: allocated penalty → overdue interest → interest → principal, oldest due first; no overpayment."""
     today = business_date_for_posting()
-    line = _line_locked(line_id)
-    loans = {loan.pk: loan for loan in line.loans.filter(LOAN_OPEN)}
+    line = _line_for_posting(line_id)
+    loans = {loan.pk: loan for loan in posting.loans_open(line.id)}
     try:
         split = allocation.allocate(amount_fen, [_loan_due(loan, today) for loan in loans.values()])
     except allocation.InvalidAmount as exc:
@@ -157,34 +171,39 @@ def line_repay(*, user, line_id: int, amount_fen: int, channel: str) -> allocati
     except allocation.Overpayment as exc:
         raise CreditRefused("exceeds_amount_due", amount_due=exc.amount_due_fen) from exc
     legs = [LegSpec(Account.Code.CUSTOMER_SETTLEMENT, amount_fen)]
-    parts, thresholds = [], classification_thresholds(credit_rules())
-    with set_actor(user):
-        for part in split.per_loan:
-            loan = loans[part.loan_id]
-            paid = _buckets_paid(loan, part)
-            parts.append(RepaymentPart(loan=loan, interest_due_since=loan.interest_due_since, **paid))
-            _loan_pay(loan, paid, today, thresholds)
-            legs.append(LegSpec(Account.Code.LOAN_PRINCIPAL, -part.principal_fen, part.loan_id))
-            legs.append(LegSpec(Account.Code.INTEREST_RECEIVABLE, -(part.total_fen - part.principal_fen), part.loan_id))
-        CreditLine.objects.filter(pk=line.pk).update(
-            outstanding_principal_fen=F("outstanding_principal_fen") - split.principal_fen
-        )
-        journal = journal_post(kind=Journal.Kind.REPAYMENT, business_date=today, line=line, actor=user, legs=legs)
-        repayment = Repayment.objects.create(
-            journal=journal, line=line, amount_fen=amount_fen, channel=channel, business_date=today
-        )
-        for part in parts:
-            part.repayment = repayment
-        RepaymentPart.objects.bulk_create(parts)
-        _line_thaw_if_cured(line)
+    parts, audit, thresholds = [], [], line.thresholds
+    for part in split.per_loan:
+        loan = loans[part.loan_id]
+        paid = _buckets_paid(loan, part)
+        parts.append(RepaymentPart(loan_id=loan.pk, interest_due_since=loan.interest_due_since, **paid))
+        audit.append(_loan_pay(loan, paid, today, thresholds))
+        legs.append(LegSpec(Account.Code.LOAN_PRINCIPAL, -part.principal_fen, part.loan_id))
+        legs.append(LegSpec(Account.Code.INTEREST_RECEIVABLE, -(part.total_fen - part.principal_fen), part.loan_id))
+    posting.line_principal_move(line.id, -split.principal_fen)
+    journal = journal_post(kind=Journal.Kind.REPAYMENT, business_date=today, line=line, actor=user, legs=legs)
+    repayment = Repayment(journal=journal, line_id=line.id, amount_fen=amount_fen, channel=channel, business_date=today)
+    instances_insert([repayment])
+    for part in parts:
+        part.repayment = repayment
+    instances_insert(parts)
+    audit.append(audit_created(repayment))
+    if line.status == CreditLine.Status.FROZEN and line.frozen_by_eod and not any(loan.dpd for loan in loans.values()):
+        # a line end of day froze for a past-due loan is active again once no loan is past due
+        posting.line_thaw(line.id)
+        thawed = posting.line_model(line)
+        audit.append(audit_changed(thawed, {"status": (line.status, CreditLine.Status.ACTIVE)}))
+    audit_write(user, audit)
     return split
 
 
 REPAYMENT_BUCKETS = ("penalty_due_fen", "penalty_accrued_fen", "interest_due_fen", "interest_accrued_fen")
+LOAN_PAID_FIELDS = [*REPAYMENT_BUCKETS, "outstanding_principal_fen", "interest_due_since", "dpd", "classification"]
 
 
-def _loan_pay(loan: Loan, paid: dict[str, int], today: datetime.date, thresholds: classify.Thresholds) -> None:
-    """Take a repayment off the loan's buckets; a loan paid up to date is cured at once (DPD 0, 正常)."""
+def _loan_pay(loan: Loan, paid: dict[str, int], today: datetime.date, thresholds: classify.Thresholds):
+    """Take a repayment off the loan's buckets; a loan paid up to date is cured at once (DPD 0, 正常).
+    Returns the audit record of the change."""
+    before = {name: getattr(loan, name) for name in LOAN_PAID_FIELDS}
     for bucket in REPAYMENT_BUCKETS:
         setattr(loan, bucket, getattr(loan, bucket) - paid[bucket])
     loan.outstanding_principal_fen -= paid["principal_fen"]
@@ -194,16 +213,8 @@ def _loan_pay(loan: Loan, paid: dict[str, int], today: datetime.date, thresholds
     # only ever an improvement: end of day is what worsens a classification
     loan.dpd = min(loan.dpd, dpd)
     loan.classification = classify.classify(loan.dpd, thresholds).value
-    loan.save(
-        update_fields=[*REPAYMENT_BUCKETS, "outstanding_principal_fen", "interest_due_since", "dpd", "classification"]
-    )
-
-
-def _line_thaw_if_cured(line: CreditLine) -> None:
-    """A line end of day froze for a past-due loan is active again once no loan is past due."""
-    if line.status == CreditLine.Status.FROZEN and line.frozen_by_eod and not line.loans.filter(dpd__gt=0).exists():
-        line.status, line.frozen_by_eod = CreditLine.Status.ACTIVE, False
-        line.save(update_fields=["status", "frozen_by_eod", "updated_at"])
+    posting.loan_update(loan, LOAN_PAID_FIELDS)
+    return audit_changed(loan, {name: (before[name], getattr(loan, name)) for name in LOAN_PAID_FIELDS})
 
 
 # Line status transitions (ARCHITECTURE convention 6): from → allowed targets.

@@ -4,10 +4,10 @@ approval of a village batch within authority tiers, and the face-to-face signing
 import datetime
 import secrets
 
-from auditlog.context import set_actor
 from django.db import transaction
 from django.utils import timezone
 
+from puhui.core.audit import set_actor
 from puhui.core.selectors import business_date_current
 from puhui.credit.services import line_activate
 from puhui.deliberation.errors import DeliberationRefused

@@ -10,10 +10,10 @@ modules stay the single specification (tests/deliberation/test_grant_sql.py chec
 
 from collections import Counter
 
-from auditlog.context import set_actor
 from django.db import transaction
 from django.utils import timezone
 
+from puhui.core.audit import set_actor
 from puhui.core.selectors import business_date_current
 from puhui.deliberation.errors import DeliberationRefused
 from puhui.deliberation.grant_sql import WORKING_AGES, rounds_close_sql

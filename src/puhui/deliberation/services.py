@@ -5,10 +5,10 @@ Closing, screening, rating and proposing a round is `granting.village_batch_clos
 signing are in `approval`.
 """
 
-from auditlog.context import set_actor
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from puhui.core.audit import set_actor
 from puhui.core.selectors import business_date_current
 from puhui.deliberation import aggregate
 from puhui.deliberation.errors import DeliberationRefused

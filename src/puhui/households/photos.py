@@ -9,7 +9,6 @@ import uuid
 import warnings
 from dataclasses import dataclass
 
-from auditlog.context import set_actor
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageCms, ImageOps
 
+from puhui.core.audit import set_actor
 from puhui.households.models import Household, Photo
 from puhui.households.profile_rules import ProfileInvalid
 from puhui.households.services import household_completeness_refresh

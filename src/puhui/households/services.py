@@ -4,7 +4,6 @@ import datetime
 import uuid
 from pathlib import Path
 
-from auditlog.context import set_actor
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
@@ -12,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from puhui.core import ids
-from puhui.core.audit import audit_access
+from puhui.core.audit import audit_access, set_actor
 from puhui.core.models import JobRun
 from puhui.core.pii_store import blind_index
 from puhui.households.completeness import HouseholdFacts, household_completeness, person_is_collected

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.db import IntegrityError, transaction
 from django.db.models import Min
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from puhui.core import upload_limits
+from puhui.core.audit import set_actor
 from puhui.core.errors import RuleRefused
 from puhui.core.selectors import business_date_current
 from puhui.kpi import figure_workbook as wb

@@ -32,6 +32,20 @@ def scope_condition(user, *, village_path: str, manager_lookup: str) -> Q | None
     return condition
 
 
+def row_in_scope(user, *, branch_id: int | None, manager_id: int | None, village_id: int | None) -> bool:
+    """`scope_condition` for one row whose branch, grid account manager and village are already at hand —
+    the same rule without a query built (the money path checks it on every request; tests hold the two equal)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_city_wide:
+        return True
+    return bool(
+        (user.has_role(roles.BRANCH_MANAGER) and user.branch_id and branch_id == user.branch_id)
+        or (user.has_role(roles.ACCOUNT_MANAGER) and manager_id == user.pk)
+        or (user.has_role(roles.LIAISON) and user.village_id and village_id == user.village_id)
+    )
+
+
 class ScopedQuerySet(models.QuerySet):
     village_path = ""
     manager_lookup = ""

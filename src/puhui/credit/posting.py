@@ -1,0 +1,257 @@
+"""The money path's statements in SQL (PostgreSQL and SQLite alike), for the services in credit/services.py.
+
+A drawdown or repayment is a handful of rows; built through the ORM each statement cost more Python than the
+database spent on it, and `bench money` is bound by the application's CPU. These are the same writes as
+before — the services keep the rules, the transaction, the locks and the audit — in as few round trips
+as the two databases allow: the line, its past-due flag and the credit rules in one read; the journal's
+legs in one INSERT with their accounts looked up inside it.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from puhui.core.bulk import prepared_cursor
+from puhui.credit.classify import Thresholds
+from puhui.credit.models import Account, CreditLine, CreditRules, Journal, Loan
+
+LINE_COLUMNS = (
+    "l.id, l.household_id, l.borrower_id, l.status, l.limit_fen, l.outstanding_principal_fen, l.grade, "
+    "CAST(l.rate AS TEXT), l.start_date, l.end_date, l.frozen_by_eod"
+)
+
+
+@dataclass
+class LockedLine:
+    """A credit line as its posting sees it, with what the posting needs to know besides."""
+
+    id: int
+    household_id: int
+    borrower_id: int
+    status: str
+    limit_fen: int
+    outstanding_principal_fen: int
+    grade: str
+    rate: Decimal
+    start_date: datetime.date
+    end_date: datetime.date
+    frozen_by_eod: bool
+    has_past_due_loan: bool
+    loan_term_months: int | None  # None: the credit rules row is missing (made with its defaults by the caller)
+    penalty_multiplier: Decimal | None
+    thresholds: Thresholds | None
+
+    @property
+    def available_fen(self) -> int:
+        return self.limit_fen - self.outstanding_principal_fen
+
+
+def as_date(value) -> datetime.date:
+    """A date column as read by either database (SQLite answers text)."""
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
+def line_lock(line_id: int) -> LockedLine | None:
+    """The line locked for the rest of the transaction (FOR UPDATE on PostgreSQL; SQLite serialises writers),
+    whether a loan of it is past due, and the loan term and penalty multiplier of the credit rules."""
+    lock = " FOR UPDATE OF l" if connection.vendor == "postgresql" else ""
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"SELECT {LINE_COLUMNS}, "  # noqa: S608 — constant column lists, the id is a parameter
+            "EXISTS (SELECT 1 FROM credit_loan p WHERE p.line_id = l.id AND p.dpd > 0 "
+            "AND p.outstanding_principal_fen > 0), r.loan_term_months, CAST(r.penalty_multiplier AS TEXT), "
+            "r.special_mention_max_dpd, r.substandard_max_dpd, r.doubtful_max_dpd "
+            "FROM credit_creditline l LEFT JOIN credit_creditrules r ON r.id = %s "
+            f"WHERE l.id = %s{lock}",
+            [CreditRules.SINGLETON_PK, line_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return LockedLine(
+        id=row[0],
+        household_id=row[1],
+        borrower_id=row[2],
+        status=row[3],
+        limit_fen=row[4],
+        outstanding_principal_fen=row[5],
+        grade=row[6],
+        rate=Decimal(row[7]),
+        start_date=as_date(row[8]),
+        end_date=as_date(row[9]),
+        frozen_by_eod=bool(row[10]),
+        has_past_due_loan=bool(row[11]),
+        loan_term_months=row[12],
+        penalty_multiplier=None if row[13] is None else Decimal(row[13]),
+        thresholds=None if row[12] is None else Thresholds(*row[14:17]),
+    )
+
+
+def insert_returning_id(sql: str, params: list) -> int:
+    with prepared_cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING id", params)
+        return cursor.fetchone()[0]
+
+
+def now_param():
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+def date_param(day: datetime.date):
+    return connection.ops.adapt_datefield_value(day)
+
+
+def line_principal_move(line_id: int, change_fen: int) -> None:
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            "UPDATE credit_creditline SET outstanding_principal_fen = outstanding_principal_fen + %s WHERE id = %s",
+            [change_fen, line_id],
+        )
+
+
+def line_model(line: LockedLine) -> CreditLine:
+    """The line as a model instance (not read again) for the answer of a posting."""
+    return CreditLine(
+        id=line.id,
+        household_id=line.household_id,
+        borrower_id=line.borrower_id,
+        status=line.status,
+        limit_fen=line.limit_fen,
+        outstanding_principal_fen=line.outstanding_principal_fen,
+        grade=line.grade,
+        rate=line.rate,
+        start_date=line.start_date,
+        end_date=line.end_date,
+        frozen_by_eod=line.frozen_by_eod,
+    )
+
+
+def line_read(line_id: int) -> CreditLine:
+    """The line as it stands now, in one plain statement (the answer after a repayment)."""
+    with prepared_cursor() as cursor:
+        cursor.execute(f"SELECT {LINE_COLUMNS} FROM credit_creditline l WHERE l.id = %s", [line_id])  # noqa: S608
+        row = cursor.fetchone()
+    return line_model(
+        LockedLine(*row[:7], Decimal(row[7]), as_date(row[8]), as_date(row[9]), bool(row[10]), False, None, None, None)
+    )
+
+
+JOURNAL_INSERT = (
+    "INSERT INTO credit_journal (kind, business_date, line_id, reverses_id, actor_id, created_at) "
+    "SELECT %s, %s{date}, %s{bigint}, %s{bigint}, %s{int}, %s{timestamp} "
+    "WHERE (SELECT COUNT(*) FROM credit_account WHERE code IN ({codes})) = {count} "
+    "RETURNING id"
+)
+
+POSTGRESQL_CASTS = {"date": "::date", "bigint": "::bigint", "int": "::integer", "timestamp": "::timestamptz"}
+
+
+def journal_insert(journal: Journal) -> bool:
+    """INSERT the journal (its id set on it) — unless the chart of accounts is incomplete (False: nothing
+    written), which only a test that emptied the database sees; then the caller makes the chart and retries."""
+    journal.created_at = timezone.now()
+    codes = Account.Code.values
+    # INSERT … SELECT types its parameters by the SELECT, not by the columns: PostgreSQL is told them
+    casts = POSTGRESQL_CASTS if connection.vendor == "postgresql" else dict.fromkeys(POSTGRESQL_CASTS, "")
+    sql = JOURNAL_INSERT.format(codes=", ".join(["%s"] * len(codes)), count=len(codes), **casts)
+    params = [
+        journal.kind,
+        date_param(journal.business_date),
+        journal.line_id,
+        journal.reverses_id,
+        journal.actor_id,
+        connection.ops.adapt_datetimefield_value(journal.created_at),
+        *codes,
+    ]
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    journal.pk = row[0]
+    journal._state.adding = False
+    return True
+
+
+def legs_insert(journal_id: int, legs) -> None:
+    """The legs in one statement, each account found by its code inside it."""
+    values = ", ".join(["(%s, (SELECT id FROM credit_account WHERE code = %s), %s, %s)"] * len(legs))
+    params = [value for leg in legs for value in (journal_id, leg.account, leg.loan_id, leg.amount_fen)]
+    with prepared_cursor() as cursor:
+        sql = f"INSERT INTO credit_leg (journal_id, account_id, loan_id, amount_fen) VALUES {values}"  # noqa: S608
+        cursor.execute(sql, params)
+
+
+LOAN_DUE_COLUMNS = (
+    "id",
+    "outstanding_principal_fen",
+    "principal_fen",
+    "drawn_on",
+    "maturity",
+    "interest_due_since",
+    "dpd",
+    "classification",
+    "penalty_due_fen",
+    "penalty_accrued_fen",
+    "interest_due_fen",
+    "interest_accrued_fen",
+)
+LOAN_OPEN_SQL = (
+    "(outstanding_principal_fen > 0 OR interest_accrued_fen > 0 OR penalty_accrued_fen > 0 "
+    "OR interest_due_fen > 0 OR penalty_due_fen > 0)"
+)
+
+
+def loans_open(line_id: int) -> list[Loan]:
+    """The line's open loans with what a repayment needs of them (models.LOAN_OPEN in SQL)."""
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(LOAN_DUE_COLUMNS)} FROM credit_loan "  # noqa: S608 — constant column names
+            f"WHERE line_id = %s AND {LOAN_OPEN_SQL} ORDER BY drawn_on, id",
+            [line_id],
+        )
+        rows = cursor.fetchall()
+    loans = []
+    for row in rows:
+        values = dict(zip(LOAN_DUE_COLUMNS, row, strict=True))
+        for name in ("drawn_on", "maturity"):
+            values[name] = as_date(values[name])
+        if values["interest_due_since"] is not None:
+            values["interest_due_since"] = as_date(values["interest_due_since"])
+        loan = Loan(line_id=line_id, **values)
+        loan._state.adding = False
+        loans.append(loan)
+    return loans
+
+
+def loan_update(loan: Loan, fields: list[str]) -> None:
+    """UPDATE those fields of the loan (values prepared by their model fields)."""
+    model_fields = [Loan._meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{field.column} = %s" for field in model_fields)
+    params = [field.get_db_prep_save(getattr(loan, field.attname), connection) for field in model_fields]
+    with prepared_cursor() as cursor:
+        cursor.execute(f"UPDATE credit_loan SET {assignments} WHERE id = %s", [*params, loan.pk])  # noqa: S608
+
+
+def line_thaw(line_id: int) -> None:
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            "UPDATE credit_creditline SET status = %s, frozen_by_eod = %s, updated_at = %s WHERE id = %s",
+            [CreditLine.Status.ACTIVE, False, now_param(), line_id],
+        )
+
+
+def line_scope_facts(line_id: int, user_id: int) -> tuple | None:
+    """(branch, grid account manager, village, whether the user is a member of the household) of a line."""
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            "SELECT t.branch_id, g.account_manager_id, h.village_id, EXISTS (SELECT 1 FROM households_person p "
+            "WHERE p.household_id = h.id AND p.user_id = %s) FROM credit_creditline l "
+            "JOIN households_household h ON h.id = l.household_id JOIN org_village v ON v.id = h.village_id "
+            "JOIN org_township t ON t.id = v.township_id JOIN org_grid g ON g.id = h.grid_id WHERE l.id = %s",
+            [user_id, line_id],
+        )
+        return cursor.fetchone()

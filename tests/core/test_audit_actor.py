@@ -1,0 +1,41 @@
+"""The audit actor context nests: requests (auditlog's middleware) wrap services that name their actor."""
+
+import json
+
+from auditlog.models import LogEntry
+from django.db.models.signals import pre_save
+
+from puhui.core.audit import set_actor
+from puhui.credit.models import Loan
+from puhui.org import roles
+from tests.credit.test_money_services import make_line
+
+
+def log_entry_receivers() -> int:
+    return len(pre_save._live_receivers(LogEntry)[0])
+
+
+def test_nested_contexts_leave_no_receiver_behind(world):
+    manager = world.users[roles.ACCOUNT_MANAGER]
+    before = log_entry_receivers()
+    for _ in range(50):
+        with set_actor(None), set_actor(manager), set_actor(manager):
+            pass
+    assert log_entry_receivers() == before
+
+
+def test_requests_leave_no_receiver_behind_and_name_their_actor(world, api_client):
+    line = make_line(world)
+    manager = world.users[roles.ACCOUNT_MANAGER]
+    client = api_client(manager)
+    path = f"/api/v1/credit-lines/{line.pk}/drawdowns"
+    before = log_entry_receivers()
+    for n in range(20):
+        body = json.dumps({"amount": "100.00", "channel": "field"})
+        response = client.post(path, body, content_type="application/json", headers={"Idempotency-Key": f"k{n}"})
+        assert response.status_code == 201, response.content
+    assert log_entry_receivers() == before
+    loans = Loan.objects.filter(line=line).values_list("pk", flat=True)
+    entries = LogEntry.objects.filter(object_pk__in=[str(pk) for pk in loans], content_type__model="loan")
+    assert entries.count() == 20
+    assert set(entries.values_list("actor_id", flat=True)) == {manager.pk}
