@@ -52,9 +52,11 @@ test-e2e: venv system-deps
 ## make reliability — the attack suite at length: API fuzzing with many examples, crash injection, SIGKILL, on both
 ## databases (the short run is part of make test)
 FUZZ_EXAMPLES ?= 300
+SOAK_SECONDS ?= 600
 reliability: venv system-deps
 	PUHUI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) -q tests/reliability
 	PUHUI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) bash scripts/with-postgres.sh --scratch $(PYTEST) -q tests/reliability
+	SOAK_SECONDS=$(SOAK_SECONDS) bash scripts/with-postgres.sh $(VENV)/bin/python -m tests.reliability.soak
 
 ## make bench [NAME=import] — benchmarks beside their raw-SQL baselines, on SQLite and on a throw-away PostgreSQL
 NAME ?= import

@@ -73,11 +73,20 @@ class JobRun(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Written by the running job's process every few seconds (puhui.core.jobs): a killed worker stops writing
+    # it, and a running job whose heartbeat is too old is recorded as interrupted (jobrun_expire_stale).
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            # the staleness check runs on every job page: it reads only the few running rows
+            models.Index(
+                fields=["heartbeat_at"], condition=models.Q(status="running"), name="jobrun_running_heartbeat"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
@@ -85,6 +94,15 @@ class JobRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+    @property
+    def is_interrupted(self) -> bool:
+        """Failed because its worker process died mid-way (puhui.core.jobs): shown as 中断, may be started again."""
+        return self.status == self.Status.FAILED and bool((self.result or {}).get("interrupted"))
+
+    @property
+    def status_label(self) -> str:
+        return str(_("interrupted")) if self.is_interrupted else self.get_status_display()
 
     @property
     def percent(self) -> int:

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from puhui.core.jobs import jobrun_expire_stale
 from puhui.core.models import JobRun
 from puhui.core.selectors import business_date_current
 from puhui.credit import selectors
@@ -32,6 +33,8 @@ def office_required(view):
 @office_required
 @require_http_methods(["GET", "POST"])
 def eod_page(request):
+    # before "one job at a time" is checked: a job whose worker died is interrupted, and may be started again
+    jobrun_expire_stale()
     today = business_date_current()
     may_run = request.user.has_role(roles.HEAD_OFFICE)
     form = EodForm(initial={"until": today})
@@ -54,6 +57,7 @@ def eod_page(request):
 @office_required
 @require_GET
 def eod_job(request, pk: int):
+    jobrun_expire_stale()
     job = get_object_or_404(JobRun, pk=pk, kind=EOD_JOB)
     return render(request, "credit/eod_job.html", {"job": job})
 
@@ -61,7 +65,8 @@ def eod_job(request, pk: int):
 @office_required
 @require_GET
 def eod_job_progress(request, pk: int):
-    """The progress fragment that htmx polls until the job has finished."""
+    """The progress fragment that htmx polls until the job has finished (or is found interrupted)."""
+    jobrun_expire_stale()
     job = get_object_or_404(JobRun, pk=pk, kind=EOD_JOB)
     return render(request, "credit/_eod_progress.html", {"job": job})
 

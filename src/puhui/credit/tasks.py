@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from puhui.core.audit_chain import audit_seal
+from puhui.core.jobs import job_running, jobrun_expire_stale
 from puhui.core.models import JobRun
 from puhui.credit.eod import eod_run
 from puhui.credit.errors import CreditRefused
@@ -22,7 +23,7 @@ def eod_job(job_id: int) -> None:
     job = JobRun.objects.select_related("owner").get(pk=job_id)
     if job.is_finished:  # a redelivered task: the dates are closed already
         return
-    JobRun.objects.filter(pk=job.pk).update(status=JobRun.Status.RUNNING, started_at=timezone.now())
+    jobrun_expire_stale()  # a job a killed worker left running is reported interrupted when the next one starts
     closed = []
 
     def progress(day: datetime.date, step: str, done: int) -> None:
@@ -31,7 +32,8 @@ def eod_job(job_id: int) -> None:
             JobRun.objects.filter(pk=job.pk).update(done=len(closed))
 
     try:
-        eod_run(user=job.owner, until=datetime.date.fromisoformat(job.input_name), progress=progress)
+        with job_running(job.pk):
+            eod_run(user=job.owner, until=datetime.date.fromisoformat(job.input_name), progress=progress)
     except CreditRefused as exc:
         _finish(job, JobRun.Status.FAILED, closed, exc.message)
         return

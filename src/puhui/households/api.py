@@ -7,6 +7,7 @@ from ninja import File, Router, Schema, Status, UploadedFile
 from puhui.core.api import ErrorOut, require_role, require_staff
 from puhui.core.audit import audit_access
 from puhui.core.errors import ApiError, not_found
+from puhui.core.jobs import jobrun_expire_stale
 from puhui.core.models import JobRun
 from puhui.households import selectors
 from puhui.households.import_messages import ImportRefused
@@ -56,6 +57,7 @@ def household_import(request, file: UploadedFile = File(...)):  # noqa: B008 —
 
 
 def _own_job(request, job_id: int) -> JobRun:
+    jobrun_expire_stale()  # a job whose worker died reads as failed (result.interrupted), not running forever
     job = JobRun.objects.filter(pk=job_id, owner=request.user).first()
     if job is None:
         raise not_found()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from puhui.core.audit import audit_access
+from puhui.core.jobs import jobrun_expire_stale
 from puhui.core.models import JobRun
 from puhui.households import selectors
 from puhui.households.import_messages import ImportRefused
@@ -45,6 +46,7 @@ def import_upload(request):
                 messages.error(request, exc.message)
             else:
                 return redirect("import-job", pk=job.pk)
+    jobrun_expire_stale()  # a job whose worker died shows as interrupted, not as running forever
     jobs = JobRun.objects.filter(owner=request.user, kind="household_import").order_by("-created_at")[:10]
     return render(request, "households/import_upload.html", {"jobs": jobs})
 
@@ -58,6 +60,7 @@ def import_template(request):
 
 
 def _own_job(request, pk: int) -> JobRun:
+    jobrun_expire_stale()  # a job whose worker died shows as interrupted, not as running forever
     job = JobRun.objects.filter(pk=pk, owner=request.user).first()
     if job is None:
         raise Http404

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from puhui.core.jobs import job_running, jobrun_expire_stale
 from puhui.core.models import JobRun
 from puhui.households.import_messages import ImportRefused
 from puhui.households.importing import household_import
@@ -20,14 +21,15 @@ def household_import_job(job_id: int) -> None:
     job = JobRun.objects.select_related("owner").get(pk=job_id)
     if job.is_finished:  # a redelivered task must not import twice
         return
-    JobRun.objects.filter(pk=job.pk).update(status=JobRun.Status.RUNNING, started_at=timezone.now())
+    jobrun_expire_stale()  # a job a killed worker left running is reported interrupted when the next one starts
     try:
-        result = household_import(
-            path=Path(job.input_path),
-            user=job.owner,
-            job=job,
-            error_path=Path(job.input_path).with_suffix(".errors.xlsx"),
-        )
+        with job_running(job.pk):
+            result = household_import(
+                path=Path(job.input_path),
+                user=job.owner,
+                job=job,
+                error_path=Path(job.input_path).with_suffix(".errors.xlsx"),
+            )
     except ImportRefused as exc:
         _finish(job, JobRun.Status.FAILED, error=exc.message)
         return
