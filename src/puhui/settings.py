@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "puhui.core.audit.AuditContextMiddleware",
     "axes.middleware.AxesMiddleware",
     # after the session and language: its refusal page is rendered like any other page
     "puhui.core.security.LoginRateLimitMiddleware",

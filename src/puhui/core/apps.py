@@ -8,7 +8,13 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self) -> None:
+        from auditlog.models import LogEntry
         from auditlog.registry import auditlog
+        from django.db.models.signals import pre_save
+
+        from puhui.core.audit import stamp_log_entry
+
+        pre_save.connect(stamp_log_entry, sender=LogEntry, dispatch_uid="puhui-stamp-log-entry")
 
         from puhui.core.models import ApiToken, BusinessDate
 

@@ -2,36 +2,68 @@
 
 from contextlib import contextmanager
 
-from auditlog.cid import get_cid
-from auditlog.context import auditlog_value, set_extra_data
+from auditlog.cid import get_cid, set_cid
+from auditlog.context import auditlog_value
+from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from puhui.core.bulk import instances_insert
 
+# Who and from where, for every audit record written while a request or a service runs. auditlog's own
+# middleware and set_actor connect a signal receiver per context and disconnect it after: a cost on every
+# request, and nested (a service inside a request) they left the outer receiver connected for the life of the
+# process — one more per request, every later save ran them all. Here the context is only a context variable
+# (auditlog's own, so its LogEntry manager sees the same), and one receiver, connected once, stamps the records.
+
 
 @contextmanager
 def set_actor(actor):
-    """Attribute the audit records written inside to `actor` — safe to nest, unlike auditlog's own.
-
-    auditlog's context manager, entered inside another (its middleware wraps every request), overwrites the
-    outer context and on leaving disconnects only its own signal receiver: the outer receiver stayed connected
-    for the life of the process, one more on every request, and every later save ran them all (a gunicorn
-    worker slowed down request after request). Here an inner context for the same actor is the outer one,
-    and any other restores the outer context when it ends, so the outer disconnects its own receiver.
-    """
-    outer = auditlog_value.get(None)
-    if outer is not None and outer.get("actor") == actor:
-        yield
-        return
-    addresses = {key: outer[key] for key in ("remote_addr", "remote_port") if outer and key in outer}
+    """Attribute the audit records written inside to `actor` (nests: the outer context comes back after)."""
+    outer = auditlog_value.get(None) or {}
+    token = auditlog_value.set({**outer, "actor": actor})
     try:
-        with set_extra_data(context_data={**addresses, "actor": actor}):
-            yield
+        yield
     finally:
-        if outer is not None:
-            auditlog_value.set(outer)
+        auditlog_value.reset(token)
+
+
+class AuditContextMiddleware:
+    """auditlog's middleware without the per-request signal wiring: the request's user, address and
+    correlation id for the audit records it causes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        set_cid(request)
+        user = getattr(request, "user", None)
+        context = {
+            "actor": user if isinstance(user, get_user_model()) and user.is_authenticated else None,
+            "remote_addr": AuditlogMiddleware._get_remote_addr(request),
+            "remote_port": AuditlogMiddleware._get_remote_port(request),
+        }
+        token = auditlog_value.set(context)
+        try:
+            return self.get_response(request)
+        finally:
+            auditlog_value.reset(token)
+
+
+def stamp_log_entry(sender, instance, **kwargs) -> None:
+    """pre_save of LogEntry (connected once, CoreConfig.ready): the context's actor and address."""
+    context = auditlog_value.get(None)
+    if not context:
+        return
+    actor = context.get("actor")
+    if instance.actor_id is None and isinstance(actor, get_user_model()):
+        instance.actor = actor
+        instance.actor_email = getattr(actor, "email", None)
+    for key in ("remote_addr", "remote_port"):
+        if context.get(key) is not None:
+            setattr(instance, key, context[key])
 
 
 def mask_for_audit(value) -> str:

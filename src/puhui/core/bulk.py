@@ -4,10 +4,12 @@ The ORM's bulk_create builds every value through model instances and field prepa
 register rows that is most of the time. Callers pass database-ready values (encrypted text, fen, dates).
 """
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple]) -> None:
@@ -98,20 +100,29 @@ def select_where_in(
             yield from cursor.fetchall()
 
 
+@contextmanager
 def prepared_cursor():
     """A cursor whose statements PostgreSQL keeps prepared on the connection (psycopg binds the parameters on
     the server and prepares a statement from its fifth execution, `prepare_threshold` in settings): the money
     path's few statements run thousands of times, and parsing and planning each anew was most of the
-    database's share of a posting. Django's own cursors bind on the client and never prepare. Elsewhere (SQLite)
-    the ordinary cursor. Wrapped like Django's own, so execute wrappers (tests' fault injection) still apply."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor
+    database's share of a posting. Django's own cursors bind on the client and never prepare. One such cursor
+    is kept per connection (making a cursor cost more than running a prepared statement). Elsewhere (SQLite)
+    an ordinary cursor. Wrapped like Django's own, so execute wrappers (tests' fault injection) still apply."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        with db.cursor() as cursor:
+            yield cursor
+        return
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    kept = db.__dict__.get("puhui_prepared_cursor")
+    if kept is None or kept[0] is not db.connection or kept[1] != db.queries_logged or kept[2].cursor.closed:
+        from django.db.backends.postgresql.base import ServerBindingCursor
 
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+        with db.wrap_database_errors:
+            cursor = db._prepare_cursor(ServerBindingCursor(db.connection))
+        kept = db.__dict__["puhui_prepared_cursor"] = (db.connection, db.queries_logged, cursor)
+    yield kept[2]
 
 
 def instances_insert(instances: Sequence[models.Model]) -> None:
@@ -120,21 +131,33 @@ def instances_insert(instances: Sequence[models.Model]) -> None:
     the few rows of a hot path such as a money posting. Nothing is audited here: the caller does that."""
     if not instances:
         return
-    meta = instances[0]._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    db = connections[DEFAULT_DB_ALIAS]
+    model = type(instances[0])
+    fields = _insert_fields(model)
     values = [
-        [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
+        value
         for instance in instances
+        for value in [field.get_db_prep_save(field.pre_save(instance, add=True), db) for field in fields]
     ]
-    quote = connection.ops.quote_name
-    row = f"({', '.join(_placeholder(field) for field in fields)})"
     with prepared_cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-            f"VALUES {', '.join([row] * len(instances))} RETURNING {quote(meta.pk.column)}",
-            [value for row_values in values for value in row_values],
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(_insert_sql(model, len(instances), db.vendor), values)
+        ids = [pk for (pk,) in cursor.fetchall()]  # in the order of the VALUES rows, as bulk_create relies on
     for instance, pk in zip(instances, ids, strict=True):
         instance.pk = pk
-        instance._state.adding, instance._state.db = False, connection.alias
+        instance._state.adding, instance._state.db = False, db.alias
+
+
+@functools.cache
+def _insert_fields(model: type[models.Model]) -> list[models.Field]:
+    return [field for field in model._meta.concrete_fields if not field.primary_key]
+
+
+@functools.cache
+def _insert_sql(model: type[models.Model], rows: int, vendor: str) -> str:
+    quote = connection.ops.quote_name
+    fields = _insert_fields(model)
+    row = f"({', '.join(_placeholder(field) for field in fields)})"
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * rows)} RETURNING {quote(model._meta.pk.column)}"
+    )
