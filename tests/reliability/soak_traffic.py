@@ -20,7 +20,9 @@ from urllib.parse import urlencode
 
 from bench.workloads.money import plan
 
-MAX_TRIES = 8  # a device gives up after ~12 s of retries; the last answer is what it logs
+# A device retries for up to 90 s (the last answer is what it logs): long enough for a key the kill left in
+# progress to count as abandoned (PUHUI_IDEMPOTENCY_ABANDONED_SECONDS, 45 s in the soak run) and be taken over.
+RETRY_SECONDS = 90
 FORM = "application/x-www-form-urlencoded"
 EXPECTED = {  # what each kind of request answers when nothing went wrong
     "drawdown": {201},
@@ -176,11 +178,13 @@ async def posting_send(log: Log, http: Http, key: str, kind: str, line: int, act
     """One money request until it has a real answer: a retry carries the same key and the same body."""
     body = json.dumps(payload, ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json", "Idempotency-Key": key}
-    for tries in range(1, MAX_TRIES + 1):
+    give_up_at, tries = time.monotonic() + RETRY_SECONDS, 0
+    while True:
+        tries += 1
         status, _headers, answer = await call(
             http, log, kind, "POST", f"/api/v1/credit-lines/{line}/{action}", body, headers
         )
-        if not (status >= 500 or (status == 409 and b'"in_progress"' in answer)):
+        if not (status >= 500 or (status == 409 and b'"in_progress"' in answer)) or time.monotonic() > give_up_at:
             break
         await asyncio.sleep(min(2.0, 0.1 * 2**tries))
     posting = Posting(key, kind, line, int(Decimal(payload["amount"]) * 100), status, tries)
