@@ -90,12 +90,6 @@ def line_lock(line_id: int) -> LockedLine | None:
     )
 
 
-def insert_returning_id(sql: str, params: list) -> int:
-    with prepared_cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING id", params)
-        return cursor.fetchone()[0]
-
-
 def now_param():
     return connection.ops.adapt_datetimefield_value(timezone.now())
 
