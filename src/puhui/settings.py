@@ -102,6 +102,7 @@ def _database_config() -> dict:
         default_age = "60" if config["ENGINE"] == "django.db.backends.postgresql" else "0"
         config["CONN_MAX_AGE"] = int(os.environ.get("PUHUI_DB_CONN_MAX_AGE", default_age))
         if config["ENGINE"] == "django.db.backends.postgresql":
+            config["ENGINE"] = "puhui.core.postgresql"  # Django's, with a health check without a round trip
             # Statements of the money path (core.bulk.prepared_cursor) are prepared from their fifth run on a
             # connection; Django's own cursors bind on the client and are never prepared. A pooler in
             # transaction mode in front of PostgreSQL would need this off (PUHUI_DB_PREPARE_THRESHOLD=off).
@@ -198,11 +199,6 @@ PUHUI_PII_KEY = secret_from_env_or_file(
 )
 
 AUDITLOG_MASK_CALLABLE = "puhui.core.audit.mask_for_audit"
-
-# A money request whose server process died after recording its Idempotency-Key and before committing posted
-# nothing; a retry with the key takes it over once this much older than the longest request could run (gunicorn
-# kills a request after 30 s). Until then retries are answered 409 in_progress.
-PUHUI_IDEMPOTENCY_ABANDONED_SECONDS = int(os.environ.get("PUHUI_IDEMPOTENCY_ABANDONED_SECONDS", "120"))
 
 # A running background job with no heartbeat for longer than this is reported interrupted (中断) and may be started
 # again (puhui.core.jobs; it beats every tenth of it). 5 minutes: far beyond a lock wait or a pause.

@@ -24,9 +24,6 @@ def main() -> int:
     os.environ.setdefault("PUHUI_DEMO_PASSWORD", secrets.token_urlsafe(12))  # the browsers log in with it
     # threads: requests in flight on the worker that is killed, as in a production deployment
     os.environ.setdefault("PUHUI_BENCH_GUNICORN_THREADS", "4")
-    # a key the kill left in progress is taken over by the device's retry within the run (gunicorn's 30 s timeout
-    # bounds any live request); 120 s by default
-    os.environ.setdefault("PUHUI_IDEMPOTENCY_ABANDONED_SECONDS", "45")
     import django
 
     django.setup()

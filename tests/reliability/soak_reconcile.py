@@ -85,7 +85,7 @@ def _money(log: Log, world, checks: dict) -> dict:
     checks["no journal without an accepted request (0 duplicated)"] = duplicated == 0
     checks["drawdown amounts match their journals"] = amounts_match
     checks["every accepted key is recorded done"] = recorded == len(keys)
-    # a key the kill left in progress is taken over by the device's retry (core.idempotency)
+    # a key is written with its posting (core.idempotency): none may be in progress, the kill notwithstanding
     checks["no idempotency key left in progress"] = stuck == 0
     return {
         "requests": len(log.postings),
@@ -215,9 +215,8 @@ def _offset(log: Log, event: str) -> float | None:
 LEGEND = (
     "Lost: a 201 in a client's log without its journal. Duplicated: a journal no 201 accounts for. Broken"
     " connections: requests in flight on the killed worker or queued on its socket; the devices retried them with"
-    " the same Idempotency-Key. Keys left in progress: requests the kill cut off after their key was recorded and"
-    " before their transaction committed and whose device gave up — nothing was posted for them; a retry takes such"
-    " a key over once it is older than PUHUI_IDEMPOTENCY_ABANDONED_SECONDS (45 s in this run; 120 s by default)."
+    " the same Idempotency-Key. Keys left in progress: none may be — a key is written in the"
+    " transaction of its posting, so a request the kill cut off left neither, and its retry posted once."
 )
 
 

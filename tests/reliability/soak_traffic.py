@@ -20,8 +20,7 @@ from urllib.parse import urlencode
 
 from bench.workloads.money import plan
 
-# A device retries for up to 90 s (the last answer is what it logs): long enough for a key the kill left in
-# progress to count as abandoned (PUHUI_IDEMPOTENCY_ABANDONED_SECONDS, 45 s in the soak run) and be taken over.
+# A device retries for up to 90 s (the last answer is what it logs): far longer than any request runs.
 RETRY_SECONDS = 90
 FORM = "application/x-www-form-urlencoded"
 EXPECTED = {  # what each kind of request answers when nothing went wrong

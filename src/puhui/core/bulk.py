@@ -7,7 +7,9 @@ register rows that is most of the time. Callers pass database-ready values (encr
 import functools
 import json
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
@@ -101,13 +103,15 @@ def select_where_in(
 
 
 @contextmanager
-def prepared_cursor():
+def prepared_cursor(slot: int = 0):
     """A cursor whose statements PostgreSQL keeps prepared on the connection (psycopg binds the parameters on
     the server and prepares a statement from its fifth execution, `prepare_threshold` in settings): the money
     path's few statements run thousands of times, and parsing and planning each anew was most of the
-    database's share of a posting. Django's own cursors bind on the client and never prepare. One such cursor
-    is kept per connection (making a cursor cost more than running a prepared statement). Elsewhere (SQLite)
-    an ordinary cursor. Wrapped like Django's own, so execute wrappers (tests' fault injection) still apply."""
+    database's share of a posting. Django's own cursors bind on the client and never prepare. Such cursors
+    are kept per connection (making a cursor cost more than running a prepared statement); `slot` picks
+    another one, for a statement whose answer is read after a later statement's inside `pipelined()`.
+    Elsewhere (SQLite) an ordinary cursor. Wrapped like Django's own, so execute wrappers (tests' fault
+    injection) still apply."""
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         with db.cursor() as cursor:
@@ -115,49 +119,124 @@ def prepared_cursor():
         return
     db.close_if_health_check_failed()
     db.ensure_connection()
-    kept = db.__dict__.get("puhui_prepared_cursor")
-    if kept is None or kept[0] is not db.connection or kept[1] != db.queries_logged or kept[2].cursor.closed:
+    kept = db.__dict__.setdefault("puhui_prepared_cursors", {})
+    mine = kept.get(slot)
+    if mine is None or mine[0] is not db.connection or mine[1] != db.queries_logged or mine[2].cursor.closed:
         from django.db.backends.postgresql.base import ServerBindingCursor
 
         with db.wrap_database_errors:
             cursor = db._prepare_cursor(ServerBindingCursor(db.connection))
-        kept = db.__dict__["puhui_prepared_cursor"] = (db.connection, db.queries_logged, cursor)
-    yield kept[2]
+        mine = kept[slot] = (db.connection, db.queries_logged, cursor)
+    yield mine[2]
 
 
-def instances_insert(instances: Sequence[models.Model]) -> None:
+def instances_insert(instances: Sequence[models.Model], *, returning: bool = True) -> None:
     """INSERT new instances of one model in one statement, their ids set on them — what `create()` and
     `bulk_create()` write (defaults, auto_now, field preparation) without the query compiler or signals, for
-    the few rows of a hot path such as a money posting. Nothing is audited here: the caller does that."""
+    the few rows of a hot path such as a money posting. Nothing is audited here: the caller does that.
+
+    Instances whose ids were reserved (`ids_reserved` columns of a posting's first read) are written with
+    them; so are, with `returning=False`, rows whose ids nobody needs: no answer is waited for, and inside
+    `pipelined()` the INSERT travels with the statements after it."""
     if not instances:
         return
     db = connections[DEFAULT_DB_ALIAS]
     model = type(instances[0])
-    fields = _insert_fields(model)
+    with_ids = instances[0].pk is not None
+    fields = _insert_fields(model, with_ids)
     values = [
-        value
+        getattr(instance, field.attname) if plain else field.get_db_prep_save(field.pre_save(instance, add=True), db)
         for instance in instances
-        for value in [field.get_db_prep_save(field.pre_save(instance, add=True), db) for field in fields]
+        for field, plain in fields
     ]
+    fetch = returning and not with_ids
     with prepared_cursor() as cursor:
-        cursor.execute(_insert_sql(model, len(instances), db.vendor), values)
-        ids = [pk for (pk,) in cursor.fetchall()]  # in the order of the VALUES rows, as bulk_create relies on
+        cursor.execute(_insert_sql(model, len(instances), db.vendor, with_ids, fetch), values)
+        ids = [pk for (pk,) in cursor.fetchall()] if fetch else [instance.pk for instance in instances]
     for instance, pk in zip(instances, ids, strict=True):
-        instance.pk = pk
+        instance.pk = pk  # in the order of the VALUES rows, as bulk_create relies on
         instance._state.adding, instance._state.db = False, db.alias
 
 
-@functools.cache
-def _insert_fields(model: type[models.Model]) -> list[models.Field]:
-    return [field for field in model._meta.concrete_fields if not field.primary_key]
+# Fields whose value goes to the database as the instance holds it (a number, text, a flag, a key): neither
+# `pre_save` nor the preparation changes it, and preparing ~50 values a posting was a tenth of its CPU. Exact
+# types only: a subclass (an encrypted text field, say) prepares its value its own way.
+PLAIN_FIELDS = {
+    models.AutoField,
+    models.BigAutoField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+    models.BooleanField,
+    models.CharField,
+    models.TextField,
+    models.ForeignKey,
+}
 
 
 @functools.cache
-def _insert_sql(model: type[models.Model], rows: int, vendor: str) -> str:
+def _insert_fields(model: type[models.Model], with_ids: bool = False) -> list[tuple[models.Field, bool]]:
+    """(field, whether its value is plain) of the columns an INSERT writes."""
+    return [
+        (field, type(field) in PLAIN_FIELDS)
+        for field in model._meta.concrete_fields
+        if with_ids or not field.primary_key
+    ]
+
+
+@functools.cache
+def _insert_sql(model: type[models.Model], rows: int, vendor: str, with_ids: bool, fetch: bool) -> str:
     quote = connection.ops.quote_name
-    fields = _insert_fields(model)
+    fields = [field for field, _plain in _insert_fields(model, with_ids)]
     row = f"({', '.join(_placeholder(field) for field in fields)})"
+    returning = f" RETURNING {quote(model._meta.pk.column)}" if fetch else ""
     return (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-        f"VALUES {', '.join([row] * rows)} RETURNING {quote(model._meta.pk.column)}"
+        f"VALUES {', '.join([row] * rows)}{returning}"
     )
+
+
+@dataclass
+class _PipelineScope:
+    stack: ExitStack
+    started: bool = False
+
+
+_pipeline_scope: ContextVar[_PipelineScope | None] = ContextVar("pipeline_scope", default=None)
+
+
+@contextmanager
+def pipeline_allowed(*, commit: bool = False):
+    """A transaction whose writes may be pipelined (PostgreSQL's pipeline mode), from `writes_pipelined()` on:
+    each statement goes out at once and nobody waits for its answer, so the writes of a money posting travel
+    to the server together — with the COMMIT when `commit` (the caller's outermost transaction: nothing but a
+    successful end of the block may follow). Their errors surface at the COMMIT or at the end of the block,
+    as Django's database errors. Elsewhere (SQLite) the block runs as it is."""
+    with ExitStack() as stack:
+        scope = _PipelineScope(stack)
+        token = _pipeline_scope.set(scope)
+        try:
+            yield
+            if commit and scope.started:
+                db = connections[DEFAULT_DB_ALIAS]
+                with db.wrap_database_errors:
+                    db.connection.commit()  # Django's own commit at the end of its atomic block finds nothing to do
+        finally:
+            _pipeline_scope.reset(token)
+
+
+def writes_pipelined() -> None:
+    """From here to the end of the enclosing `pipeline_allowed()`, statements are pipelined. Call it after the
+    last read: code that catches a database error around a statement (a get-or-create) must not run pipelined,
+    as the error would surface later, elsewhere."""
+    scope = _pipeline_scope.get()
+    db = connections[DEFAULT_DB_ALIAS]
+    if scope is None or scope.started or db.vendor != "postgresql":
+        return
+    db.ensure_connection()
+    scope.stack.enter_context(db.wrap_database_errors)
+    scope.stack.enter_context(db.connection.pipeline())
+    scope.started = True

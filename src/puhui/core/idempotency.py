@@ -2,24 +2,25 @@
 
 Same key, body and user → the original response again, nothing new posted. Same key with another body,
 path or user → 409 idempotency_conflict. A request still running → 409 in_progress. A request that failed
-(bad input, a refused rule) leaves no key behind, so it may be sent again with the same key; so does one whose
-process was killed mid-request, once PUHUI_IDEMPOTENCY_ABANDONED_SECONDS have passed.
+(bad input, a refused rule) leaves no key behind, so it may be sent again with the same key.
+
+The key is written in the transaction of the posting it answers, as one of its rows: it exists exactly when the
+posting does — a request that fails, or whose process is killed before its COMMIT, leaves none. While a request
+runs, its key is held by a transaction-scoped advisory lock on PostgreSQL, which a second request with the same
+key finds taken (409 in_progress); SQLite runs one writing transaction at a time, so there the second one waits
+and then finds the key done.
 """
 
-import datetime
 import functools
 import hashlib
 import json
 from collections.abc import Callable
-from contextlib import nullcontext
 from contextvars import ContextVar
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from puhui.core.bulk import instances_insert, prepared_cursor
+from puhui.core.bulk import instances_insert, pipeline_allowed, prepared_cursor
 from puhui.core.errors import ApiError
 from puhui.core.models import IdempotencyKey
 
@@ -39,62 +40,73 @@ def idempotency_key(request) -> str:
 
 
 def run_once(request, payload: dict, action: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
-    """Run `action` (inside one transaction with the key's completion) once per key; replay otherwise."""
+    """Run `action` once per key, in one transaction with the key's record; replay the answer otherwise.
+
+    On PostgreSQL the posting's writes, the key's record and the COMMIT are pipelined: sent together, one
+    round trip (core.bulk.pipeline_allowed)."""
     key = idempotency_key(request)
     fingerprint = request_fingerprint(request, payload)
-    record = IdempotencyKey(key=key, user=request.user, fingerprint=fingerprint)
+    outermost = not transaction.get_connection().in_atomic_block
     try:
-        with _savepoint_if_nested():
-            instances_insert([record])  # the ORM's create() in one statement (every money request comes here)
-    except IntegrityError:
-        record = _abandoned_taken_over(key, request.user, fingerprint)
-        if record is None:
-            return _replay(key, request.user, fingerprint)
-    try:
-        with transaction.atomic():
+        with transaction.atomic(), pipeline_allowed(commit=outermost):
+            earlier = _key_claimed(key)
+            if earlier is not None:
+                return _replay(earlier, request.user, fingerprint)
             token = _joined.set(True)
             try:
                 status, body = action()
             finally:
                 _joined.reset(token)
-            if not _record_done(record, status, body):
-                raise ApiError(409, "in_progress", IN_PROGRESS)
-    except BaseException:
-        _release(record)
-        raise
+            record = IdempotencyKey(
+                key=key,
+                user=request.user,
+                fingerprint=fingerprint,
+                state=IdempotencyKey.State.DONE,
+                status_code=status,
+                response_body=body,
+            )
+            instances_insert([record], returning=False)
+    except IntegrityError:
+        # the same key committed by a request whose transaction ended between this one's check and its lock
+        earlier = IdempotencyKey.objects.filter(key=key).first()
+        if earlier is None:
+            raise
+        return _replay(earlier, request.user, fingerprint)
     return status, body
 
 
 IN_PROGRESS = _("A request with this Idempotency-Key is still being processed.")
 
 
-def _abandoned_taken_over(key: str, user, fingerprint: str) -> IdempotencyKey | None:
-    """The key of the same request whose process died after recording the key and before its transaction
-    committed (a killed server worker): nothing was posted for it, and without this every retry would be
-    answered in_progress for ever. Once older than the longest request could run, the retry takes it over —
-    and the key's claim time changes, so should the first request still be alive it cannot complete."""
-    record = IdempotencyKey.objects.filter(key=key).first()
-    if record is None or record.state != IdempotencyKey.State.IN_PROGRESS:
+def _key_claimed(key: str) -> IdempotencyKey | None:
+    """The key's earlier record, or None: this request is the one to run. Raises in_progress while another
+    request with the key is running (PostgreSQL: the key's advisory lock is held by another transaction)."""
+    if connection.vendor != "postgresql":
+        return IdempotencyKey.objects.filter(key=key).first()
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)), k.id, k.user_id, k.fingerprint, k.state, "
+            "k.status_code, k.response_body FROM (SELECT 1) AS one LEFT JOIN core_idempotencykey k ON k.key = %s",
+            [key, key],
+        )
+        locked, pk, user_id, fingerprint, state, status_code, response_body = cursor.fetchone()
+    if not locked:
+        raise ApiError(409, "in_progress", IN_PROGRESS)
+    if pk is None:
         return None
-    if record.user_id != user.pk or record.fingerprint != fingerprint:
-        return None
-    if record.created_at > timezone.now() - datetime.timedelta(seconds=settings.PUHUI_IDEMPOTENCY_ABANDONED_SECONDS):
-        return None
-    claimed_at = timezone.now()
-    taken = IdempotencyKey.objects.filter(
-        pk=record.pk, state=IdempotencyKey.State.IN_PROGRESS, created_at=record.created_at
-    ).update(created_at=claimed_at)
-    if not taken:
-        return None
-    record.created_at = claimed_at
-    return record
+    return IdempotencyKey(
+        id=pk,
+        key=key,
+        user_id=user_id,
+        fingerprint=fingerprint,
+        state=state,
+        status_code=status_code,
+        response_body=_response_body_field().from_db_value(response_body, None, connection),
+    )
 
 
-def _release(record: IdempotencyKey) -> None:
-    """A failed request leaves no key behind — unless a retry has taken it over meanwhile."""
-    IdempotencyKey.objects.filter(
-        pk=record.pk, state=IdempotencyKey.State.IN_PROGRESS, created_at=record.created_at
-    ).delete()
+def _response_body_field():
+    return IdempotencyKey._meta.get_field("response_body")
 
 
 def posting_atomic(service):
@@ -115,37 +127,9 @@ def posting_atomic(service):
 _joined = ContextVar("idempotency_joined", default=False)
 
 
-def _record_done(record: IdempotencyKey, status: int, body: dict) -> bool:
-    """The key done with its response — False if a retry took the key over (this request is then undone)."""
-    field = IdempotencyKey._meta.get_field("response_body")
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            f"UPDATE core_idempotencykey SET state = %s, status_code = %s, response_body = %s{cast} "  # noqa: S608
-            "WHERE id = %s AND created_at = %s",
-            [
-                IdempotencyKey.State.DONE,
-                status,
-                field.get_db_prep_save(body, connection),
-                record.pk,
-                connection.ops.adapt_datetimefield_value(record.created_at),
-            ],
-        )
-        return cursor.rowcount == 1
-
-
-def _savepoint_if_nested():
-    """Outside a transaction the key's INSERT commits on its own (no BEGIN and COMMIT round trips on every
-    money request); inside one, a savepoint keeps a duplicate key from breaking the caller's transaction."""
-    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
-
-
-def _replay(key: str, user, fingerprint: str) -> tuple[int, dict]:
-    record = IdempotencyKey.objects.filter(key=key).first()
-    if record is None:  # the first request failed and released the key a moment ago
-        raise ApiError(409, "in_progress", IN_PROGRESS)
+def _replay(record: IdempotencyKey, user, fingerprint: str) -> tuple[int, dict]:
     if record.user_id != user.pk or record.fingerprint != fingerprint:
         raise ApiError(409, "idempotency_conflict", _("This Idempotency-Key was already used for a different request."))
-    if record.state != IdempotencyKey.State.DONE:
+    if record.state != IdempotencyKey.State.DONE:  # a record of the time keys were written before their posting
         raise ApiError(409, "in_progress", IN_PROGRESS)
     return record.status_code, record.response_body

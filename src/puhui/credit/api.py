@@ -11,7 +11,7 @@ from puhui.core.api import ErrorOut, require_role
 from puhui.core.errors import ApiError, forbidden
 from puhui.core.idempotency import run_once
 from puhui.core.ids import InvalidValue, fen_to_yuan_str, money_to_fen
-from puhui.credit import posting, selectors, services
+from puhui.credit import selectors, services
 from puhui.credit.errors import CreditRefused
 from puhui.credit.models import CreditLine, Loan
 from puhui.org import roles
@@ -235,16 +235,17 @@ def repayment(request, line_id: int, payload: RepaymentIn):
     _money_user(request, line_id, payload.channel)
 
     def act() -> tuple[int, dict]:
-        split = services.line_repay(
+        posted = services.line_repayment_post(
             user=request.user, line_id=line_id, amount_fen=_amount_fen(payload.amount), channel=payload.channel
         )
+        split = posted.split
         allocated = {
             "penalty": fen_to_yuan_str(split.penalty_fen),
             "overdue_interest": fen_to_yuan_str(split.overdue_interest_fen),
             "interest": fen_to_yuan_str(split.interest_fen),
             "principal": fen_to_yuan_str(split.principal_fen),
         }
-        return 201, {"allocated": allocated, "line": line_out(posting.line_read(line_id))}
+        return 201, {"allocated": allocated, "line": line_out(posted.line)}
 
     return _money_request(request, payload, act)
 

@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from puhui.core.bulk import instances_insert
 from puhui.credit import posting
 from puhui.credit.models import Account, Journal
 
@@ -20,9 +21,18 @@ class UnbalancedJournal(AssertionError):
 
 
 def journal_post(
-    *, kind: str, business_date: datetime.date, legs: Sequence[LegSpec], line=None, actor=None, reverses=None
+    *,
+    kind: str,
+    business_date: datetime.date,
+    legs: Sequence[LegSpec],
+    line=None,
+    actor=None,
+    reverses=None,
+    journal_id: int | None = None,
 ) -> Journal:
-    """Write one journal and its legs inside the caller's transaction."""
+    """Write one journal and its legs inside the caller's transaction. A `journal_id` reserved by the caller,
+    who has made sure the chart of accounts is whole (posting.line_lock), is written without waiting for an
+    answer."""
     legs = [leg for leg in legs if leg.amount_fen]
     if not legs or sum(leg.amount_fen for leg in legs) != 0:
         raise UnbalancedJournal([(leg.account, leg.amount_fen) for leg in legs])
@@ -33,7 +43,10 @@ def journal_post(
         actor_id=_pk(actor),
         reverses_id=_pk(reverses),
     )
-    if not posting.journal_insert(journal):
+    if journal_id is not None:
+        journal.pk = journal_id
+        instances_insert([journal])
+    elif not posting.journal_insert(journal):
         account_ids()  # the chart is made again (a test emptied the database), then the journal is written
         posting.journal_insert(journal)
     posting.legs_insert(journal.pk, legs)

@@ -8,13 +8,15 @@ legs in one INSERT with their accounts looked up inside it.
 """
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
 
 from puhui.core.bulk import prepared_cursor
+from puhui.core.models import BusinessDate
+from puhui.core.selectors import business_date_current
 from puhui.credit.classify import Thresholds
 from puhui.credit.models import Account, CreditLine, CreditRules, Journal, Loan
 
@@ -43,6 +45,10 @@ class LockedLine:
     loan_term_months: int | None  # None: the credit rules row is missing (made with its defaults by the caller)
     penalty_multiplier: Decimal | None
     thresholds: Thresholds | None
+    today: datetime.date | None = None  # the business date, held (FOR SHARE) until the posting's transaction ends
+    chart_complete: bool = True  # False: the chart of accounts is missing (a test emptied the database)
+    reserved_ids: dict = field(default_factory=dict)  # model → an id taken from its sequence (PostgreSQL)
+    open_loans: list = field(default_factory=list)  # with `loans=True`: the line's open loans (see loans_open)
 
     @property
     def available_fen(self) -> int:
@@ -54,21 +60,46 @@ def as_date(value) -> datetime.date:
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
-def line_lock(line_id: int) -> LockedLine | None:
-    """The line locked for the rest of the transaction (FOR UPDATE on PostgreSQL; SQLite serialises writers),
-    whether a loan of it is past due, and the loan term and penalty multiplier of the credit rules."""
-    lock = " FOR UPDATE OF l" if connection.vendor == "postgresql" else ""
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            f"SELECT {LINE_COLUMNS}, "  # noqa: S608 — constant column lists, the id is a parameter
-            "EXISTS (SELECT 1 FROM credit_loan p WHERE p.line_id = l.id AND p.dpd > 0 "
-            "AND p.outstanding_principal_fen > 0), r.loan_term_months, CAST(r.penalty_multiplier AS TEXT), "
-            "r.special_mention_max_dpd, r.substandard_max_dpd, r.doubtful_max_dpd "
-            "FROM credit_creditline l LEFT JOIN credit_creditrules r ON r.id = %s "
-            f"WHERE l.id = %s{lock}",
-            [CreditRules.SINGLETON_PK, line_id],
-        )
+LINE_LOCK_SQL = (
+    f"SELECT {LINE_COLUMNS}, "  # noqa: S608 — constant column lists, the values are parameters
+    "EXISTS (SELECT 1 FROM credit_loan p WHERE p.line_id = l.id AND p.dpd > 0 "
+    "AND p.outstanding_principal_fen > 0), r.loan_term_months, CAST(r.penalty_multiplier AS TEXT), "
+    "r.special_mention_max_dpd, r.substandard_max_dpd, r.doubtful_max_dpd, "
+    "(SELECT COUNT(*) FROM credit_account WHERE code IN ({codes})) = {count}{reserved} "
+    "FROM credit_creditline l LEFT JOIN credit_creditrules r ON r.id = %s "
+    "WHERE l.id = %s{lock}"
+)
+
+
+def line_lock(line_id: int, *, reserve: tuple = (), loans: bool = False) -> LockedLine | None:
+    """What a posting reads first, the line locked for the rest of the transaction (FOR UPDATE on PostgreSQL;
+    SQLite serialises writers): the business date (held FOR SHARE: end of day waits for the posting, or the
+    posting for end of day), whether a loan of the line is past due, the loan term, penalty multiplier and
+    classification thresholds of the credit rules, whether the chart of accounts is whole, ids reserved for
+    the rows of the models in `reserve` (PostgreSQL) and, with `loans`, the line's open loans."""
+    codes = Account.Code.values
+    postgresql = connection.vendor == "postgresql"
+    reserved = "".join(
+        f", nextval(pg_get_serial_sequence('{model._meta.db_table}', '{model._meta.pk.column}'))"
+        for model in (reserve if postgresql else ())
+    )
+    sql = LINE_LOCK_SQL.format(
+        codes=", ".join(["%s"] * len(codes)),
+        count=len(codes),
+        reserved=reserved,
+        lock=" FOR UPDATE OF l" if postgresql else "",
+    )
+    with prepared_cursor(1) as date_cursor, prepared_cursor() as cursor, prepared_cursor(2) as loans_cursor:
+        if postgresql:
+            date_cursor.execute(
+                "SELECT business_date FROM core_businessdate WHERE id = %s FOR SHARE", [BusinessDate.SINGLETON_PK]
+            )
+        cursor.execute(sql, [*codes, CreditRules.SINGLETON_PK, line_id])
+        if loans:
+            loans_select(loans_cursor, line_id)
+        held = date_cursor.fetchone() if postgresql else None
         row = cursor.fetchone()
+        open_loans = loans_read(loans_cursor, line_id) if loans else []
     if row is None:
         return None
     return LockedLine(
@@ -87,6 +118,10 @@ def line_lock(line_id: int) -> LockedLine | None:
         loan_term_months=row[12],
         penalty_multiplier=None if row[13] is None else Decimal(row[13]),
         thresholds=None if row[12] is None else Thresholds(*row[14:17]),
+        today=held[0] if held else business_date_current(),
+        chart_complete=bool(row[17]),
+        reserved_ids=dict(zip(reserve, row[18:], strict=False)),
+        open_loans=open_loans,
     )
 
 
@@ -120,16 +155,6 @@ def line_model(line: LockedLine) -> CreditLine:
         start_date=line.start_date,
         end_date=line.end_date,
         frozen_by_eod=line.frozen_by_eod,
-    )
-
-
-def line_read(line_id: int) -> CreditLine:
-    """The line as it stands now, in one plain statement (the answer after a repayment)."""
-    with prepared_cursor() as cursor:
-        cursor.execute(f"SELECT {LINE_COLUMNS} FROM credit_creditline l WHERE l.id = %s", [line_id])  # noqa: S608
-        row = cursor.fetchone()
-    return line_model(
-        LockedLine(*row[:7], Decimal(row[7]), as_date(row[8]), as_date(row[9]), bool(row[10]), False, None, None, None)
     )
 
 
@@ -202,14 +227,21 @@ LOAN_OPEN_SQL = (
 def loans_open(line_id: int) -> list[Loan]:
     """The line's open loans with what a repayment needs of them (models.LOAN_OPEN in SQL)."""
     with prepared_cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(LOAN_DUE_COLUMNS)} FROM credit_loan "  # noqa: S608 — constant column names
-            f"WHERE line_id = %s AND {LOAN_OPEN_SQL} ORDER BY drawn_on, id",
-            [line_id],
-        )
-        rows = cursor.fetchall()
+        loans_select(cursor, line_id)
+        return loans_read(cursor, line_id)
+
+
+def loans_select(cursor, line_id: int) -> None:
+    cursor.execute(
+        f"SELECT {', '.join(LOAN_DUE_COLUMNS)} FROM credit_loan "  # noqa: S608 — constant column names
+        f"WHERE line_id = %s AND {LOAN_OPEN_SQL} ORDER BY drawn_on, id",
+        [line_id],
+    )
+
+
+def loans_read(cursor, line_id: int) -> list[Loan]:
     loans = []
-    for row in rows:
+    for row in cursor.fetchall():
         values = dict(zip(LOAN_DUE_COLUMNS, row, strict=True))
         for name in ("drawn_on", "maturity"):
             values[name] = as_date(values[name])

@@ -2,17 +2,18 @@
 line locked (select_for_update), counters moved with F(), a balanced journal, and the acting user audited."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from puhui.core.audit import audit_changed, audit_created, audit_write, set_actor
-from puhui.core.bulk import instances_insert
+from puhui.core.bulk import instances_insert, writes_pipelined
 from puhui.core.idempotency import posting_atomic
 from puhui.core.selectors import business_date_for_posting
 from puhui.credit import allocation, classify, interest, posting
 from puhui.credit.errors import CreditRefused
-from puhui.credit.ledger import LegSpec, journal_post
+from puhui.credit.ledger import LegSpec, account_ids, journal_post
 from puhui.credit.models import LOAN_OPEN, Account, CreditLine, Journal, Loan, Repayment, RepaymentPart
 from puhui.credit.purposes import purpose_kind_of
 from puhui.credit.selectors import classification_thresholds, credit_rules
@@ -74,15 +75,18 @@ def _drawable(line, today: datetime.date, amount_fen: int) -> None:
         raise CreditRefused("exceeds_available", available=line.available_fen)
 
 
-def _line_for_posting(line_id: int) -> posting.LockedLine:
-    """The line locked for the posting, with the credit rules it needs (made with their defaults if missing)."""
-    line = posting.line_lock(line_id)
+def _line_for_posting(line_id: int, *, reserve: tuple = (), loans: bool = False) -> posting.LockedLine:
+    """The line locked for the posting, with the business date and the credit rules it needs (made with
+    their defaults if missing) and ids reserved for the rows it will write (see posting.line_lock)."""
+    line = posting.line_lock(line_id, reserve=reserve, loans=loans)
     if line is None:
         raise CreditLine.DoesNotExist(f"credit line {line_id}")
     if line.loan_term_months is None:
         rules = credit_rules()
         line.loan_term_months, line.penalty_multiplier = rules.loan_term_months, rules.penalty_multiplier
         line.thresholds = classification_thresholds(rules)
+    if not line.chart_complete:
+        account_ids()  # the chart is made again (a test emptied the database)
     return line
 
 
@@ -90,10 +94,12 @@ def _line_for_posting(line_id: int) -> posting.LockedLine:
 def line_drawdown(*, user, line_id: int, amount_fen: int, channel: str, purpose: str = "") -> Loan:
     """用信: a loan on the line, due in the default term and never after the line's end. The loan comes
     back with its line as it stands after the drawdown (`loan.line`)."""
-    today = business_date_for_posting()
-    line = _line_for_posting(line_id)
+    line = _line_for_posting(line_id, reserve=(Loan, Journal))
+    today = line.today
     _drawable(line, today, amount_fen)
+    writes_pipelined()
     loan = Loan(
+        id=line.reserved_ids.get(Loan),
         line_id=line.id,
         principal_fen=amount_fen,
         outstanding_principal_fen=amount_fen,
@@ -119,6 +125,7 @@ def line_drawdown(*, user, line_id: int, amount_fen: int, channel: str, purpose:
             LegSpec(Account.Code.LOAN_PRINCIPAL, amount_fen, loan.pk),
             LegSpec(Account.Code.CUSTOMER_SETTLEMENT, -amount_fen),
         ],
+        journal_id=line.reserved_ids.get(Journal),
     )
     audit_write(user, [audit_created(loan)])
     loan.line = posting.line_model(line)
@@ -158,18 +165,30 @@ def _buckets_paid(loan: Loan, part: allocation.LoanAllocation) -> dict[str, int]
     }
 
 
-@posting_atomic
+@dataclass(frozen=True)
+class RepaymentPosted:
+    split: allocation.Allocation
+    line: CreditLine  # as it stands after the repayment (not read again)
+
+
 def line_repay(*, user, line_id: int, amount_fen: int, channel: str) -> allocation.Allocation:
     """还款: allocated penalty → overdue interest → interest → principal, oldest due first; no overpayment."""
-    today = business_date_for_posting()
-    line = _line_for_posting(line_id)
-    loans = {loan.pk: loan for loan in posting.loans_open(line.id)}
+    return line_repayment_post(user=user, line_id=line_id, amount_fen=amount_fen, channel=channel).split
+
+
+@posting_atomic
+def line_repayment_post(*, user, line_id: int, amount_fen: int, channel: str) -> RepaymentPosted:
+    """`line_repay`, answering the line as well."""
+    line = _line_for_posting(line_id, reserve=(Journal, Repayment), loans=True)
+    today = line.today
+    loans = {loan.pk: loan for loan in line.open_loans}
     try:
         split = allocation.allocate(amount_fen, [_loan_due(loan, today) for loan in loans.values()])
     except allocation.InvalidAmount as exc:
         raise CreditRefused("invalid_amount") from exc
     except allocation.Overpayment as exc:
         raise CreditRefused("exceeds_amount_due", amount_due=exc.amount_due_fen) from exc
+    writes_pipelined()
     legs = [LegSpec(Account.Code.CUSTOMER_SETTLEMENT, amount_fen)]
     parts, audit, thresholds = [], [], line.thresholds
     for part in split.per_loan:
@@ -180,20 +199,36 @@ def line_repay(*, user, line_id: int, amount_fen: int, channel: str) -> allocati
         legs.append(LegSpec(Account.Code.LOAN_PRINCIPAL, -part.principal_fen, part.loan_id))
         legs.append(LegSpec(Account.Code.INTEREST_RECEIVABLE, -(part.total_fen - part.principal_fen), part.loan_id))
     posting.line_principal_move(line.id, -split.principal_fen)
-    journal = journal_post(kind=Journal.Kind.REPAYMENT, business_date=today, line=line, actor=user, legs=legs)
-    repayment = Repayment(journal=journal, line_id=line.id, amount_fen=amount_fen, channel=channel, business_date=today)
+    line.outstanding_principal_fen -= split.principal_fen
+    journal = journal_post(
+        kind=Journal.Kind.REPAYMENT,
+        business_date=today,
+        line=line,
+        actor=user,
+        legs=legs,
+        journal_id=line.reserved_ids.get(Journal),
+    )
+    repayment = Repayment(
+        id=line.reserved_ids.get(Repayment),
+        journal=journal,
+        line_id=line.id,
+        amount_fen=amount_fen,
+        channel=channel,
+        business_date=today,
+    )
     instances_insert([repayment])
     for part in parts:
         part.repayment = repayment
-    instances_insert(parts)
+    instances_insert(parts, returning=False)
     audit.append(audit_created(repayment))
     if line.status == CreditLine.Status.FROZEN and line.frozen_by_eod and not any(loan.dpd for loan in loans.values()):
         # a line end of day froze for a past-due loan is active again once no loan is past due
         posting.line_thaw(line.id)
         thawed = posting.line_model(line)
         audit.append(audit_changed(thawed, {"status": (line.status, CreditLine.Status.ACTIVE)}))
+        line.status, line.frozen_by_eod = CreditLine.Status.ACTIVE, False
     audit_write(user, audit)
-    return split
+    return RepaymentPosted(split, posting.line_model(line))
 
 
 REPAYMENT_BUCKETS = ("penalty_due_fen", "penalty_accrued_fen", "interest_due_fen", "interest_accrued_fen")
