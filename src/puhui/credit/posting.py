@@ -48,7 +48,7 @@ class LockedLine:
     today: datetime.date | None = None  # the business date, held (FOR SHARE) until the posting's transaction ends
     chart_complete: bool = True  # False: the chart of accounts is missing (a test emptied the database)
     reserved_ids: dict = field(default_factory=dict)  # model → an id taken from its sequence (PostgreSQL)
-    open_loans: list = field(default_factory=list)  # with `loans=True`: the line's open loans (see loans_open)
+    open_loans: list = field(default_factory=list)  # with `loans=True`: the line's open loans (LOAN_OPEN)
 
     @property
     def available_fen(self) -> int:
@@ -224,14 +224,8 @@ LOAN_OPEN_SQL = (
 )
 
 
-def loans_open(line_id: int) -> list[Loan]:
-    """The line's open loans with what a repayment needs of them (models.LOAN_OPEN in SQL)."""
-    with prepared_cursor() as cursor:
-        loans_select(cursor, line_id)
-        return loans_read(cursor, line_id)
-
-
 def loans_select(cursor, line_id: int) -> None:
+    """The line's open loans with what a repayment needs of them (models.LOAN_OPEN in SQL); read by loans_read."""
     cursor.execute(
         f"SELECT {', '.join(LOAN_DUE_COLUMNS)} FROM credit_loan "  # noqa: S608 — constant column names
         f"WHERE line_id = %s AND {LOAN_OPEN_SQL} ORDER BY drawn_on, id",
