@@ -70,6 +70,20 @@ MIDDLEWARE = [
     # after the session and language: its refusal page is rendered like any other page
     "puhui.core.security.LoginRateLimitMiddleware",
 ]
+# The API's requests (/api/) go through this list instead (puhui.core.api_handler): no sessions, CSRF,
+# messages, htmx or static files for a bearer-token API.
+PUHUI_API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "puhui.core.security.ContentSecurityPolicyMiddleware",
+    "puhui.web.middleware.ChosenLanguageMiddleware",
+    "puhui.web.middleware.RejectNulMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "puhui.core.api_handler.AnonymousUntilAuthenticated",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "puhui.core.audit.AuditContextMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "puhui.core.security.LoginRateLimitMiddleware",
+]
 
 ROOT_URLCONF = "puhui.urls"
 WSGI_APPLICATION = "puhui.wsgi.application"

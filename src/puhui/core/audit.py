@@ -32,16 +32,19 @@ def set_actor(actor):
 
 class AuditContextMiddleware:
     """auditlog's middleware without the per-request signal wiring: the request's user, address and
-    correlation id for the audit records it causes."""
+    correlation id for the audit records it causes.
+
+    The user is looked up when a record is written, not when the request comes in: an API request's user is
+    known only after its bearer token is checked, and a request writing no record (most of them) never loads
+    the session's user."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         set_cid(request)
-        user = getattr(request, "user", None)
         context = {
-            "actor": user if isinstance(user, get_user_model()) and user.is_authenticated else None,
+            "request": request,
             "remote_addr": AuditlogMiddleware._get_remote_addr(request),
             "remote_port": AuditlogMiddleware._get_remote_port(request),
         }
@@ -52,12 +55,20 @@ class AuditContextMiddleware:
             auditlog_value.reset(token)
 
 
+def context_actor(context: dict):
+    """The actor of an audit context: the one set (`set_actor`), else the request's signed-in user, else None."""
+    if "actor" in context:
+        return context["actor"]
+    user = getattr(context.get("request"), "user", None)
+    return user if isinstance(user, get_user_model()) and user.is_authenticated else None
+
+
 def stamp_log_entry(sender, instance, **kwargs) -> None:
     """pre_save of LogEntry (connected once, CoreConfig.ready): the context's actor and address."""
     context = auditlog_value.get(None)
     if not context:
         return
-    actor = context.get("actor")
+    actor = context_actor(context)
     if instance.actor_id is None and isinstance(actor, get_user_model()):
         instance.actor = actor
         instance.actor_email = getattr(actor, "email", None)

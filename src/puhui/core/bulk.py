@@ -201,8 +201,8 @@ def _insert_sql(model: type[models.Model], rows: int, vendor: str, with_ids: boo
 
 @dataclass
 class _PipelineScope:
-    stack: ExitStack
-    started: bool = False
+    commit: bool
+    running: ExitStack | None = None  # the pipeline while it runs (with Django's error wrapping around it)
 
 
 _pipeline_scope: ContextVar[_PipelineScope | None] = ContextVar("pipeline_scope", default=None)
@@ -210,33 +210,51 @@ _pipeline_scope: ContextVar[_PipelineScope | None] = ContextVar("pipeline_scope"
 
 @contextmanager
 def pipeline_allowed(*, commit: bool = False):
-    """A transaction whose writes may be pipelined (PostgreSQL's pipeline mode), from `writes_pipelined()` on:
-    each statement goes out at once and nobody waits for its answer, so the writes of a money posting travel
-    to the server together — with the COMMIT when `commit` (the caller's outermost transaction: nothing but a
-    successful end of the block may follow). Their errors surface at the COMMIT or at the end of the block,
-    as Django's database errors. Elsewhere (SQLite) the block runs as it is."""
-    with ExitStack() as stack:
-        scope = _PipelineScope(stack)
-        token = _pipeline_scope.set(scope)
-        try:
-            yield
-            if commit and scope.started:
-                db = connections[DEFAULT_DB_ALIAS]
-                with db.wrap_database_errors:
-                    db.connection.commit()  # Django's own commit at the end of its atomic block finds nothing to do
-        finally:
-            _pipeline_scope.reset(token)
+    """A transaction whose statements may be pipelined (PostgreSQL's pipeline mode), from `pipelined()` on:
+    each statement goes out at once and only a read waits, for the answers of everything sent before it — so
+    a money posting's first reads travel together, and its writes with the COMMIT when `commit` (the caller's
+    outermost transaction: nothing but a successful end of the block may follow). Errors surface at the next
+    read, the COMMIT or the end of the block, as Django's database errors. Elsewhere (SQLite) the block runs as
+    it is."""
+    scope = _PipelineScope(commit)
+    token = _pipeline_scope.set(scope)
+    try:
+        yield
+        if commit and scope.running is not None:
+            # COMMIT as one more pipelined statement: it travels with the writes, and ending the pipeline (below)
+            # is the one round trip that waits for them all. psycopg's commit() would wait once, and ending
+            # the pipeline once more. Django's own commit at the end of its atomic block finds nothing to do.
+            with prepared_cursor() as cursor:
+                cursor.execute("COMMIT")
+    except BaseException as exc:
+        running, scope.running = scope.running, None
+        if running is None or not running.__exit__(type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        pipeline_paused()
+    finally:
+        _pipeline_scope.reset(token)
 
 
-def writes_pipelined() -> None:
-    """From here to the end of the enclosing `pipeline_allowed()`, statements are pipelined. Call it after the
-    last read: code that catches a database error around a statement (a get-or-create) must not run pipelined,
-    as the error would surface later, elsewhere."""
+def pipelined() -> None:
+    """From here to the end of the enclosing `pipeline_allowed()` (or to `pipeline_paused()`), statements are
+    pipelined. Code that catches a database error around a statement (a get-or-create) must not run
+    pipelined: the error would surface later, elsewhere."""
     scope = _pipeline_scope.get()
     db = connections[DEFAULT_DB_ALIAS]
-    if scope is None or scope.started or db.vendor != "postgresql":
+    if scope is None or scope.running is not None or db.vendor != "postgresql":
         return
     db.ensure_connection()
-    scope.stack.enter_context(db.wrap_database_errors)
-    scope.stack.enter_context(db.connection.pipeline())
-    scope.started = True
+    running = ExitStack()
+    running.enter_context(db.wrap_database_errors)
+    running.enter_context(db.connection.pipeline())
+    scope.running = running
+
+
+def pipeline_paused() -> None:
+    """Back to one statement at a time (one round trip to end the pipeline), for a rare path that must catch a
+    database error; `pipelined()` starts it again."""
+    scope = _pipeline_scope.get()
+    if scope is not None and scope.running is not None:
+        running, scope.running = scope.running, None
+        running.close()

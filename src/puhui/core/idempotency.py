@@ -39,6 +39,14 @@ def idempotency_key(request) -> str:
     return key
 
 
+def idempotency_key_valid(request) -> bool:
+    try:
+        idempotency_key(request)
+    except ApiError:
+        return False
+    return True
+
+
 def run_once(request, payload: dict, action: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
     """Run `action` once per key, in one transaction with the key's record; replay the answer otherwise.
 

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from puhui.core.api import ErrorOut, require_role
 from puhui.core.errors import ApiError, forbidden
-from puhui.core.idempotency import run_once
+from puhui.core.idempotency import idempotency_key_valid, run_once
 from puhui.core.ids import InvalidValue, fen_to_yuan_str, money_to_fen
 from puhui.credit import selectors, services
 from puhui.credit.errors import CreditRefused
@@ -172,11 +172,18 @@ def credit_line(request, line_id: int):
     }
 
 
-def _money_user(request, line_id: int, channel: str) -> None:
-    """The caller may move money on this line through this channel, or the request is refused."""
+def _money_user(request, line_id: int, channel: str, amount: str) -> None:
+    """The caller may move money on this line through this channel, or the request is refused: 403 without a
+    money role, 404 for a line out of scope, then 403 for a channel the role may not use.
+
+    The scope is checked here only when a refusal must follow it (a channel not allowed, an Idempotency-Key
+    missing, an invalid amount); otherwise the posting's locked read checks it (`visible_to`), saving the
+    money path a query."""
     allowed = set().union(*(CHANNELS_BY_ROLE[r] for r in CHANNELS_BY_ROLE if request.user.has_role(r)))
     if not allowed:
         raise forbidden()
+    if channel in allowed and idempotency_key_valid(request) and _amount_valid(amount):
+        return
     if not selectors.line_visible(user=request.user, pk=line_id):
         raise Http404
     if channel not in allowed:
@@ -185,6 +192,13 @@ def _money_user(request, line_id: int, channel: str) -> None:
 
 def _refused_message(code: str) -> str:
     return CreditRefused(code).message
+
+
+def _amount_valid(text: str) -> bool:
+    try:
+        return _amount_fen(text) > 0
+    except CreditRefused:
+        return False
 
 
 def _amount_fen(text: str) -> int:
@@ -203,6 +217,8 @@ def _money_request(request, payload: Schema, act) -> Status:
         status, body = run_once(request, payload.model_dump(mode="json"), act)
     except CreditRefused as exc:
         raise _refusal(exc) from exc
+    except CreditLine.DoesNotExist:  # out of the caller's scope (`visible_to`), or no such line
+        raise Http404 from None
     return Status(status, body)
 
 
@@ -214,7 +230,7 @@ def _refusal(exc: CreditRefused) -> ApiError:
 @router.post("/credit-lines/{line_id}/drawdowns", response={201: DrawdownOut, **ERRORS})
 def drawdown(request, line_id: int, payload: DrawdownIn):
     """用信: a loan on the line. Requires an Idempotency-Key header."""
-    _money_user(request, line_id, payload.channel)
+    _money_user(request, line_id, payload.channel, payload.amount)
 
     def act() -> tuple[int, dict]:
         loan = services.line_drawdown(
@@ -223,6 +239,7 @@ def drawdown(request, line_id: int, payload: DrawdownIn):
             amount_fen=_amount_fen(payload.amount),
             channel=payload.channel,
             purpose=payload.purpose,
+            visible_to=request.user,
         )
         return 201, {"loan_id": loan.pk, "line": line_out(loan.line)}
 
@@ -232,11 +249,15 @@ def drawdown(request, line_id: int, payload: DrawdownIn):
 @router.post("/credit-lines/{line_id}/repayments", response={201: RepaymentOut, **ERRORS})
 def repayment(request, line_id: int, payload: RepaymentIn):
     """还款: allocated penalty → overdue interest → interest → principal. Requires an Idempotency-Key header."""
-    _money_user(request, line_id, payload.channel)
+    _money_user(request, line_id, payload.channel, payload.amount)
 
     def act() -> tuple[int, dict]:
         posted = services.line_repayment_post(
-            user=request.user, line_id=line_id, amount_fen=_amount_fen(payload.amount), channel=payload.channel
+            user=request.user,
+            line_id=line_id,
+            amount_fen=_amount_fen(payload.amount),
+            channel=payload.channel,
+            visible_to=request.user,
         )
         split = posted.split
         allocated = {

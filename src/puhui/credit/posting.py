@@ -14,9 +14,8 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from puhui.core.bulk import prepared_cursor
+from puhui.core.bulk import pipelined, prepared_cursor
 from puhui.core.models import BusinessDate
-from puhui.core.selectors import business_date_current
 from puhui.credit.classify import Thresholds
 from puhui.credit.models import Account, CreditLine, CreditRules, Journal, Loan
 
@@ -24,6 +23,16 @@ LINE_COLUMNS = (
     "l.id, l.household_id, l.borrower_id, l.status, l.limit_fen, l.outstanding_principal_fen, l.grade, "
     "CAST(l.rate AS TEXT), l.start_date, l.end_date, l.frozen_by_eod"
 )
+
+
+@dataclass(frozen=True)
+class ScopeFacts:
+    """What decides who may see a line (CreditLine.objects.visible_to as facts of the row)."""
+
+    branch_id: int
+    manager_id: int | None
+    village_id: int
+    user_is_member: bool  # the user asked about is a member of the line's household
 
 
 @dataclass
@@ -45,7 +54,9 @@ class LockedLine:
     loan_term_months: int | None  # None: the credit rules row is missing (made with its defaults by the caller)
     penalty_multiplier: Decimal | None
     thresholds: Thresholds | None
-    today: datetime.date | None = None  # the business date, held (FOR SHARE) until the posting's transaction ends
+    scope: ScopeFacts
+    today: datetime.date | None = None  # the business date, held (FOR SHARE) until the posting's transaction ends;
+    # None: the row is missing (an empty database: made by the caller)
     chart_complete: bool = True  # False: the chart of accounts is missing (a test emptied the database)
     reserved_ids: dict = field(default_factory=dict)  # model → an id taken from its sequence (PostgreSQL)
     open_loans: list = field(default_factory=list)  # with `loans=True`: the line's open loans (LOAN_OPEN)
@@ -60,23 +71,33 @@ def as_date(value) -> datetime.date:
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
+# The business date is read in the line's statement, before the line is locked: postings share it and end of
+# day takes it exclusively (core.selectors.business_date_for_posting), always in that order.
 LINE_LOCK_SQL = (
     f"SELECT {LINE_COLUMNS}, "  # noqa: S608 — constant column lists, the values are parameters
     "EXISTS (SELECT 1 FROM credit_loan p WHERE p.line_id = l.id AND p.dpd > 0 "
     "AND p.outstanding_principal_fen > 0), r.loan_term_months, CAST(r.penalty_multiplier AS TEXT), "
     "r.special_mention_max_dpd, r.substandard_max_dpd, r.doubtful_max_dpd, "
-    "(SELECT COUNT(*) FROM credit_account WHERE code IN ({codes})) = {count}{reserved} "
-    "FROM credit_creditline l LEFT JOIN credit_creditrules r ON r.id = %s "
+    "(SELECT COUNT(*) FROM credit_account WHERE code IN ({codes})) = {count}, "
+    "t.branch_id, g.account_manager_id, h.village_id, "
+    "EXISTS (SELECT 1 FROM households_person m WHERE m.household_id = h.id AND m.user_id = %s), "
+    "(SELECT business_date FROM core_businessdate WHERE id = %s{share}){reserved} "
+    "FROM credit_creditline l JOIN households_household h ON h.id = l.household_id "
+    "JOIN org_village v ON v.id = h.village_id JOIN org_township t ON t.id = v.township_id "
+    "JOIN org_grid g ON g.id = h.grid_id LEFT JOIN credit_creditrules r ON r.id = %s "
     "WHERE l.id = %s{lock}"
 )
 
 
-def line_lock(line_id: int, *, reserve: tuple = (), loans: bool = False) -> LockedLine | None:
-    """What a posting reads first, the line locked for the rest of the transaction (FOR UPDATE on PostgreSQL;
-    SQLite serialises writers): the business date (held FOR SHARE: end of day waits for the posting, or the
-    posting for end of day), whether a loan of the line is past due, the loan term, penalty multiplier and
-    classification thresholds of the credit rules, whether the chart of accounts is whole, ids reserved for
-    the rows of the models in `reserve` (PostgreSQL) and, with `loans`, the line's open loans."""
+def line_lock(line_id: int, *, reserve: tuple = (), loans: bool = False, user_id: int | None = None):
+    """What a posting reads first, in one round trip, the line locked for the rest of the transaction (FOR
+    UPDATE on PostgreSQL; SQLite serialises writers): the business date (held FOR SHARE: end of day waits for
+    the posting, or the posting for end of day), whether a loan of the line is past due, the loan term, penalty
+    multiplier and classification thresholds of the credit rules, whether the chart of accounts is whole, who
+    may see the line (whether user `user_id` is of its household), ids reserved for the rows of the models in
+    `reserve` (PostgreSQL) and, with `loans`, the line's open loans. None if there is no such line.
+
+    Inside `pipeline_allowed()` the statements are pipelined from here on (core.bulk.pipelined)."""
     codes = Account.Code.values
     postgresql = connection.vendor == "postgresql"
     reserved = "".join(
@@ -86,18 +107,16 @@ def line_lock(line_id: int, *, reserve: tuple = (), loans: bool = False) -> Lock
     sql = LINE_LOCK_SQL.format(
         codes=", ".join(["%s"] * len(codes)),
         count=len(codes),
+        share=" FOR SHARE" if postgresql else "",
         reserved=reserved,
         lock=" FOR UPDATE OF l" if postgresql else "",
     )
-    with prepared_cursor(1) as date_cursor, prepared_cursor() as cursor, prepared_cursor(2) as loans_cursor:
-        if postgresql:
-            date_cursor.execute(
-                "SELECT business_date FROM core_businessdate WHERE id = %s FOR SHARE", [BusinessDate.SINGLETON_PK]
-            )
-        cursor.execute(sql, [*codes, CreditRules.SINGLETON_PK, line_id])
+    params = [*codes, user_id, BusinessDate.SINGLETON_PK, CreditRules.SINGLETON_PK, line_id]
+    pipelined()
+    with prepared_cursor() as cursor, prepared_cursor(2) as loans_cursor:
+        cursor.execute(sql, params)
         if loans:
             loans_select(loans_cursor, line_id)
-        held = date_cursor.fetchone() if postgresql else None
         row = cursor.fetchone()
         open_loans = loans_read(loans_cursor, line_id) if loans else []
     if row is None:
@@ -118,9 +137,10 @@ def line_lock(line_id: int, *, reserve: tuple = (), loans: bool = False) -> Lock
         loan_term_months=row[12],
         penalty_multiplier=None if row[13] is None else Decimal(row[13]),
         thresholds=None if row[12] is None else Thresholds(*row[14:17]),
-        today=held[0] if held else business_date_current(),
         chart_complete=bool(row[17]),
-        reserved_ids=dict(zip(reserve, row[18:], strict=False)),
+        scope=ScopeFacts(row[18], row[19], row[20], bool(row[21])),
+        today=None if row[22] is None else as_date(row[22]),
+        reserved_ids=dict(zip(reserve, row[23:], strict=False)),
         open_loans=open_loans,
     )
 
@@ -264,14 +284,15 @@ def line_thaw(line_id: int) -> None:
         )
 
 
-def line_scope_facts(line_id: int, user_id: int) -> tuple | None:
-    """(branch, grid account manager, village, whether the user is a member of the household) of a line."""
+def line_scope_facts(line_id: int, user_id: int) -> ScopeFacts | None:
+    """Who may see a line (and whether user `user_id` is of its household); None if there is no such line."""
     with prepared_cursor() as cursor:
         cursor.execute(
-            "SELECT t.branch_id, g.account_manager_id, h.village_id, EXISTS (SELECT 1 FROM households_person p "
-            "WHERE p.household_id = h.id AND p.user_id = %s) FROM credit_creditline l "
+            "SELECT t.branch_id, g.account_manager_id, h.village_id, EXISTS (SELECT 1 FROM "
+            "households_person m WHERE m.household_id = h.id AND m.user_id = %s) FROM credit_creditline l "
             "JOIN households_household h ON h.id = l.household_id JOIN org_village v ON v.id = h.village_id "
             "JOIN org_township t ON t.id = v.township_id JOIN org_grid g ON g.id = h.grid_id WHERE l.id = %s",
             [user_id, line_id],
         )
-        return cursor.fetchone()
+        row = cursor.fetchone()
+    return None if row is None else ScopeFacts(row[0], row[1], row[2], bool(row[3]))

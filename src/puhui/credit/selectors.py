@@ -91,18 +91,19 @@ def line_get(*, user, pk: int) -> CreditLine:
 
 
 def line_visible(*, user, pk: int) -> bool:
-    """Whether `line_get` would find the line — in one plain query (`CreditLine.objects.visible_to` as a
-    rule on the row's facts), for the money path."""
+    """Whether `line_get` would find the line — in one plain query, for the money path."""
     facts = posting.line_scope_facts(pk, user.pk)
-    if facts is None:
-        return False
-    branch_id, manager_id, village_id, is_member = facts
+    return facts is not None and line_scope_visible(user, facts)
+
+
+def line_scope_visible(user, facts: posting.ScopeFacts) -> bool:
+    """`CreditLine.objects.visible_to(user)` as a rule on the facts of one line."""
     if user.is_authenticated and user.is_active and user.has_role(roles.FARMER):
-        if is_member:
+        if facts.user_is_member:
             return True
         if not user.is_bank_staff:
             return False
-    return row_in_scope(user, branch_id=branch_id, manager_id=manager_id, village_id=village_id)
+    return row_in_scope(user, branch_id=facts.branch_id, manager_id=facts.manager_id, village_id=facts.village_id)
 
 
 def line_list(*, user, status: str | None = None, village_code: str | None = None):

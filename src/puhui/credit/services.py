@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from puhui.core.audit import audit_changed, audit_created, audit_write, set_actor
-from puhui.core.bulk import instances_insert, writes_pipelined
+from puhui.core.bulk import instances_insert, pipeline_paused, pipelined
 from puhui.core.idempotency import posting_atomic
 from puhui.core.selectors import business_date_for_posting
 from puhui.credit import allocation, classify, interest, posting
@@ -16,7 +16,7 @@ from puhui.credit.errors import CreditRefused
 from puhui.credit.ledger import LegSpec, account_ids, journal_post
 from puhui.credit.models import LOAN_OPEN, Account, CreditLine, Journal, Loan, Repayment, RepaymentPart
 from puhui.credit.purposes import purpose_kind_of
-from puhui.credit.selectors import classification_thresholds, credit_rules
+from puhui.credit.selectors import classification_thresholds, credit_rules, line_scope_visible
 
 LINE_YEARS = 3  # DOMAIN §3 step 9: 一次授信三年
 
@@ -75,29 +75,36 @@ def _drawable(line, today: datetime.date, amount_fen: int) -> None:
         raise CreditRefused("exceeds_available", available=line.available_fen)
 
 
-def _line_for_posting(line_id: int, *, reserve: tuple = (), loans: bool = False) -> posting.LockedLine:
+def _line_for_posting(line_id: int, *, reserve: tuple = (), loans: bool = False, visible_to=None):
     """The line locked for the posting, with the business date and the credit rules it needs (made with
-    their defaults if missing) and ids reserved for the rows it will write (see posting.line_lock)."""
-    line = posting.line_lock(line_id, reserve=reserve, loans=loans)
-    if line is None:
+    their defaults if missing) and ids reserved for the rows it will write (see posting.line_lock).
+    With `visible_to` (a user), a line outside that user's scope is not found either."""
+    line = posting.line_lock(line_id, reserve=reserve, loans=loans, user_id=getattr(visible_to, "pk", None))
+    if line is None or (visible_to is not None and not line_scope_visible(visible_to, line.scope)):
         raise CreditLine.DoesNotExist(f"credit line {line_id}")
-    if line.loan_term_months is None:
-        rules = credit_rules()
-        line.loan_term_months, line.penalty_multiplier = rules.loan_term_months, rules.penalty_multiplier
-        line.thresholds = classification_thresholds(rules)
-    if not line.chart_complete:
-        account_ids()  # the chart is made again (a test emptied the database)
+    if line.loan_term_months is None or not line.chart_complete or line.today is None:
+        pipeline_paused()  # an empty database (tests): what is missing is made, catching a concurrent maker's
+        if line.loan_term_months is None:
+            rules = credit_rules()
+            line.loan_term_months, line.penalty_multiplier = rules.loan_term_months, rules.penalty_multiplier
+            line.thresholds = classification_thresholds(rules)
+        if not line.chart_complete:
+            account_ids()  # the chart is made again (a test emptied the database)
+        if line.today is None:
+            line.today = business_date_for_posting()
     return line
 
 
 @posting_atomic
-def line_drawdown(*, user, line_id: int, amount_fen: int, channel: str, purpose: str = "") -> Loan:
+def line_drawdown(*, user, line_id: int, amount_fen: int, channel: str, purpose: str = "", visible_to=None) -> Loan:
     """用信: a loan on the line, due in the default term and never after the line's end. The loan comes
-    back with its line as it stands after the drawdown (`loan.line`)."""
-    line = _line_for_posting(line_id, reserve=(Loan, Journal))
+    back with its line as it stands after the drawdown (`loan.line`). With `visible_to` (the caller of an API
+    request), a line out of that user's scope raises CreditLine.DoesNotExist: the scope is checked in the
+    line's locked read, not by a query of its own."""
+    line = _line_for_posting(line_id, reserve=(Loan, Journal), visible_to=visible_to)
     today = line.today
     _drawable(line, today, amount_fen)
-    writes_pipelined()
+    pipelined()
     loan = Loan(
         id=line.reserved_ids.get(Loan),
         line_id=line.id,
@@ -177,9 +184,9 @@ def line_repay(*, user, line_id: int, amount_fen: int, channel: str) -> allocati
 
 
 @posting_atomic
-def line_repayment_post(*, user, line_id: int, amount_fen: int, channel: str) -> RepaymentPosted:
-    """`line_repay`, answering the line as well."""
-    line = _line_for_posting(line_id, reserve=(Journal, Repayment), loans=True)
+def line_repayment_post(*, user, line_id: int, amount_fen: int, channel: str, visible_to=None) -> RepaymentPosted:
+    """`line_repay`, answering the line as well (`visible_to`: as in line_drawdown)."""
+    line = _line_for_posting(line_id, reserve=(Journal, Repayment), loans=True, visible_to=visible_to)
     today = line.today
     loans = {loan.pk: loan for loan in line.open_loans}
     try:
@@ -188,7 +195,7 @@ def line_repayment_post(*, user, line_id: int, amount_fen: int, channel: str) ->
         raise CreditRefused("invalid_amount") from exc
     except allocation.Overpayment as exc:
         raise CreditRefused("exceeds_amount_due", amount_due=exc.amount_due_fen) from exc
-    writes_pipelined()
+    pipelined()
     legs = [LegSpec(Account.Code.CUSTOMER_SETTLEMENT, amount_fen)]
     parts, audit, thresholds = [], [], line.thresholds
     for part in split.per_loan:
