@@ -9,6 +9,7 @@ from django.core import signals
 from django.db import close_old_connections
 from django.http import HttpResponse
 
+from puhui.credit.api import DrawdownOut, RepaymentOut
 from puhui.org import roles
 from puhui.wsgi import application
 from tests.conftest import PASSWORD
@@ -104,6 +105,14 @@ def test_pages_keep_sessions_and_csrf(world, path):
     assert_hardened(response)
 
 
+def assert_declared(schema, response) -> None:
+    """The answer is exactly what the operation's response schema (OpenAPI) declares: no field more or less,
+    every value of its type."""
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    body = json.loads(response.content)
+    assert schema.model_validate(body).model_dump() == body
+
+
 def test_a_farmer_draws_and_repays_through_the_served_application(world):
     from puhui.credit.models import Journal, Loan
     from puhui.households.models import Person
@@ -117,11 +126,13 @@ def test_a_farmer_draws_and_repays_through_the_served_application(world):
     response = served("POST", f"{path}/drawdowns", draw, authorization=f"Bearer {token}", idempotency_key="a-1")
     assert response.status_code == 201, response.content
     assert json.loads(response.content)["line"]["available"] == "280000.00"
+    assert_declared(DrawdownOut, response)
     again = served("POST", f"{path}/drawdowns", draw, authorization=f"Bearer {token}", idempotency_key="a-1")
     assert again.content == response.content and Loan.objects.filter(line=line).count() == 1
     repay = json.dumps({"amount": "5000.00", "channel": "mobile"}).encode()
     response = served("POST", f"{path}/repayments", repay, authorization=f"Bearer {token}", idempotency_key="a-2")
     assert response.status_code == 201 and json.loads(response.content)["allocated"]["principal"] == "5000.00"
+    assert_declared(RepaymentOut, response)
     assert Journal.objects.filter(line=line).count() == 2
     # another household's line: 404 whatever else is wrong with the request, and nothing posted
     other = make_line(world, number="0002")

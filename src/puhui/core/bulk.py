@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
@@ -203,6 +203,7 @@ def _insert_sql(model: type[models.Model], rows: int, vendor: str, with_ids: boo
 class _PipelineScope:
     commit: bool
     running: ExitStack | None = None  # the pipeline while it runs (with Django's error wrapping around it)
+    at_first_read: list = field(default_factory=list)  # checks waiting for the block's first read (see below)
 
 
 _pipeline_scope: ContextVar[_PipelineScope | None] = ContextVar("pipeline_scope", default=None)
@@ -258,3 +259,21 @@ def pipeline_paused() -> None:
     if scope is not None and scope.running is not None:
         running, scope.running = scope.running, None
         running.close()
+
+
+def check_at_first_read(check) -> None:
+    """Run `check` (which reads the answer of a statement sent pipelined) right after the block's first read —
+    whose round trip brings that answer too — instead of waiting for it on a round trip of its own. The
+    reader calls `first_read_done()`; if none does, the caller of this function must."""
+    scope = _pipeline_scope.get()
+    if scope is None or scope.running is None:
+        check()
+        return
+    scope.at_first_read.append(check)
+
+
+def first_read_done() -> None:
+    """The checks waiting for the first read run now (a raising one stops the block)."""
+    scope = _pipeline_scope.get()
+    while scope is not None and scope.at_first_read:
+        scope.at_first_read.pop(0)()

@@ -20,7 +20,14 @@ from contextvars import ContextVar
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
-from puhui.core.bulk import instances_insert, pipeline_allowed, prepared_cursor
+from puhui.core.bulk import (
+    check_at_first_read,
+    first_read_done,
+    instances_insert,
+    pipeline_allowed,
+    pipelined,
+    prepared_cursor,
+)
 from puhui.core.errors import ApiError
 from puhui.core.models import IdempotencyKey
 
@@ -57,14 +64,13 @@ def run_once(request, payload: dict, action: Callable[[], tuple[int, dict]]) -> 
     outermost = not transaction.get_connection().in_atomic_block
     try:
         with transaction.atomic(), pipeline_allowed(commit=outermost):
-            earlier = _key_claimed(key)
-            if earlier is not None:
-                return _replay(earlier, request.user, fingerprint)
+            check_at_first_read(_key_check(key, request.user, fingerprint))
             token = _joined.set(True)
             try:
                 status, body = action()
             finally:
                 _joined.reset(token)
+            first_read_done()  # an action that read nothing before writing: its writes are undone if need be
             record = IdempotencyKey(
                 key=key,
                 user=request.user,
@@ -74,6 +80,8 @@ def run_once(request, payload: dict, action: Callable[[], tuple[int, dict]]) -> 
                 response_body=body,
             )
             instances_insert([record], returning=False)
+    except _KeyUsed as used:
+        return _replay(used.record, request.user, fingerprint)
     except IntegrityError:
         # the same key committed by a request whose transaction ended between this one's check and its lock
         earlier = IdempotencyKey.objects.filter(key=key).first()
@@ -83,34 +91,67 @@ def run_once(request, payload: dict, action: Callable[[], tuple[int, dict]]) -> 
     return status, body
 
 
+class _KeyUsed(Exception):
+    """The key has its record already: the transaction is undone, the record's answer replayed."""
+
+    def __init__(self, record: IdempotencyKey):
+        self.record = record
+
+
+def _key_check(key: str, user, fingerprint: str):
+    """The check of the key, as a function to call once its answer is wanted: it raises _KeyUsed if the key
+    has a record, in_progress while another request holds it. On PostgreSQL the question is sent now,
+    pipelined: the answer comes back with the posting's first read (the line's, credit.posting.line_lock),
+    one round trip for both. A replayed or refused request will have locked its line meanwhile — undone
+    with its transaction."""
+    answer = _key_claim_sent(key)
+
+    def check() -> None:
+        earlier = answer()
+        if earlier is not None:
+            raise _KeyUsed(earlier)
+
+    return check
+
+
 IN_PROGRESS = _("A request with this Idempotency-Key is still being processed.")
 
 
-def _key_claimed(key: str) -> IdempotencyKey | None:
-    """The key's earlier record, or None: this request is the one to run. Raises in_progress while another
-    request with the key is running (PostgreSQL: the key's advisory lock is held by another transaction)."""
+def _key_claim_sent(key: str):
+    """Ask for the key's earlier record; returns the function that reads the answer: the record, or None when
+    this request is the one to run (raising in_progress while another request holds the key: PostgreSQL, its
+    advisory lock is held by another transaction)."""
     if connection.vendor != "postgresql":
-        return IdempotencyKey.objects.filter(key=key).first()
-    with prepared_cursor() as cursor:
+        return IdempotencyKey.objects.filter(key=key).first
+    pipelined()
+    with prepared_cursor(KEY_CURSOR) as cursor:
         cursor.execute(
             "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)), k.id, k.user_id, k.fingerprint, k.state, "
             "k.status_code, k.response_body FROM (SELECT 1) AS one LEFT JOIN core_idempotencykey k ON k.key = %s",
             [key, key],
         )
-        locked, pk, user_id, fingerprint, state, status_code, response_body = cursor.fetchone()
-    if not locked:
-        raise ApiError(409, "in_progress", IN_PROGRESS)
-    if pk is None:
-        return None
-    return IdempotencyKey(
-        id=pk,
-        key=key,
-        user_id=user_id,
-        fingerprint=fingerprint,
-        state=state,
-        status_code=status_code,
-        response_body=_response_body_field().from_db_value(response_body, None, connection),
-    )
+
+    def answer() -> IdempotencyKey | None:
+        with prepared_cursor(KEY_CURSOR) as cursor:
+            locked, pk, user_id, fingerprint, state, status_code, response_body = cursor.fetchone()
+        if not locked:
+            raise ApiError(409, "in_progress", IN_PROGRESS)
+        if pk is None:
+            return None
+        return IdempotencyKey(
+            id=pk,
+            key=key,
+            user_id=user_id,
+            fingerprint=fingerprint,
+            state=state,
+            status_code=status_code,
+            response_body=_response_body_field().from_db_value(response_body, None, connection),
+        )
+
+    return answer
+
+
+KEY_CURSOR = 3  # core.bulk.prepared_cursor's slot for the key's question: answered after the line's
 
 
 def _response_body_field():

@@ -1,10 +1,11 @@
 """Credit lines in the API (API.md): lines, loans, drawdowns and repayments (idempotent), statement,
 trial balance. Money is a string with two decimals."""
 
+import json
 from decimal import Decimal
 
-from django.http import Http404
-from ninja import Query, Router, Schema, Status
+from django.http import Http404, HttpResponse
+from ninja import Query, Router, Schema
 from pydantic import Field
 
 from puhui.core.api import ErrorOut, require_role
@@ -211,15 +212,19 @@ def _amount_fen(text: str) -> int:
     return amount
 
 
-def _money_request(request, payload: Schema, act) -> Status:
-    """Run a money action once per Idempotency-Key; a refused rule answers 422 with its code."""
+def _money_request(request, payload: Schema, act) -> HttpResponse:
+    """Run a money action once per Idempotency-Key; a refused rule answers 422 with its code.
+
+    The answer is the body `act` built (in the shape of the operation's response schema, which the tests
+    check), rendered as it is: a replay answers the same bytes, whatever order the database kept its keys in."""
     try:
         status, body = run_once(request, payload.model_dump(mode="json"), act)
     except CreditRefused as exc:
         raise _refusal(exc) from exc
     except CreditLine.DoesNotExist:  # out of the caller's scope (`visible_to`), or no such line
         raise Http404 from None
-    return Status(status, body)
+    content = json.dumps(body, ensure_ascii=False, sort_keys=True)
+    return HttpResponse(content, status=status, content_type="application/json; charset=utf-8")
 
 
 def _refusal(exc: CreditRefused) -> ApiError:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from puhui.core.bulk import pipelined, prepared_cursor
+from puhui.core.bulk import first_read_done, pipelined, prepared_cursor
 from puhui.core.models import BusinessDate
 from puhui.credit.classify import Thresholds
 from puhui.credit.models import Account, CreditLine, CreditRules, Journal, Loan
@@ -118,6 +118,7 @@ def line_lock(line_id: int, *, reserve: tuple = (), loans: bool = False, user_id
         if loans:
             loans_select(loans_cursor, line_id)
         row = cursor.fetchone()
+        first_read_done()  # the Idempotency-Key's check, answered in the same round trip (core.idempotency)
         open_loans = loans_read(loans_cursor, line_id) if loans else []
     if row is None:
         return None
