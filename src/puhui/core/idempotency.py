@@ -64,7 +64,7 @@ def run_once(request, payload: dict, action: Callable[[], tuple[int, dict]]) -> 
     outermost = not transaction.get_connection().in_atomic_block
     try:
         with transaction.atomic(), pipeline_allowed(commit=outermost):
-            check_at_first_read(_key_check(key, request.user, fingerprint))
+            check_at_first_read(_key_check(key))
             token = _joined.set(True)
             try:
                 status, body = action()
@@ -98,31 +98,23 @@ class _KeyUsed(Exception):
         self.record = record
 
 
-def _key_check(key: str, user, fingerprint: str):
-    """The check of the key, as a function to call once its answer is wanted: it raises _KeyUsed if the key
-    has a record, in_progress while another request holds it. On PostgreSQL the question is sent now,
-    pipelined: the answer comes back with the posting's first read (the line's, credit.posting.line_lock),
-    one round trip for both. A replayed or refused request will have locked its line meanwhile — undone
-    with its transaction."""
-    answer = _key_claim_sent(key)
-
-    def check() -> None:
-        earlier = answer()
-        if earlier is not None:
-            raise _KeyUsed(earlier)
-
-    return check
-
-
 IN_PROGRESS = _("A request with this Idempotency-Key is still being processed.")
 
 
-def _key_claim_sent(key: str):
-    """Ask for the key's earlier record; returns the function that reads the answer: the record, or None when
-    this request is the one to run (raising in_progress while another request holds the key: PostgreSQL, its
-    advisory lock is held by another transaction)."""
+def _key_check(key: str):
+    """The check of the key, as a function to call once its answer is wanted: it raises _KeyUsed if the key
+    has a record, in_progress while another request holds it (PostgreSQL: the key's advisory lock is held by
+    another transaction). On PostgreSQL the question is sent now, pipelined: the answer comes back with the
+    posting's first read (the line's, credit.posting.line_lock), one round trip for both. A replayed or refused
+    request will have locked its line meanwhile — undone with its transaction."""
     if connection.vendor != "postgresql":
-        return IdempotencyKey.objects.filter(key=key).first
+
+        def check_now() -> None:
+            earlier = IdempotencyKey.objects.filter(key=key).first()
+            if earlier is not None:
+                raise _KeyUsed(earlier)
+
+        return check_now
     pipelined()
     with prepared_cursor(KEY_CURSOR) as cursor:
         cursor.execute(
@@ -131,24 +123,25 @@ def _key_claim_sent(key: str):
             [key, key],
         )
 
-    def answer() -> IdempotencyKey | None:
+    def check_answered() -> None:
         with prepared_cursor(KEY_CURSOR) as cursor:
             locked, pk, user_id, fingerprint, state, status_code, response_body = cursor.fetchone()
         if not locked:
             raise ApiError(409, "in_progress", IN_PROGRESS)
-        if pk is None:
-            return None
-        return IdempotencyKey(
-            id=pk,
-            key=key,
-            user_id=user_id,
-            fingerprint=fingerprint,
-            state=state,
-            status_code=status_code,
-            response_body=_response_body_field().from_db_value(response_body, None, connection),
-        )
+        if pk is not None:
+            raise _KeyUsed(
+                IdempotencyKey(
+                    id=pk,
+                    key=key,
+                    user_id=user_id,
+                    fingerprint=fingerprint,
+                    state=state,
+                    status_code=status_code,
+                    response_body=_response_body_field().from_db_value(response_body, None, connection),
+                )
+            )
 
-    return answer
+    return check_answered
 
 
 KEY_CURSOR = 3  # core.bulk.prepared_cursor's slot for the key's question: answered after the line's

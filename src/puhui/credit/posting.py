@@ -73,18 +73,25 @@ def as_date(value) -> datetime.date:
 
 # The business date is read in the line's statement, before the line is locked: postings share it and end of
 # day takes it exclusively (core.selectors.business_date_for_posting), always in that order.
+# ScopeFacts of line l (one parameter: the user asked about), and the joins they need.
+SCOPE_COLUMNS = (
+    "t.branch_id, g.account_manager_id, h.village_id, "
+    "EXISTS (SELECT 1 FROM households_person m WHERE m.household_id = h.id AND m.user_id = %s)"
+)
+SCOPE_JOINS = (
+    "JOIN households_household h ON h.id = l.household_id JOIN org_village v ON v.id = h.village_id "
+    "JOIN org_township t ON t.id = v.township_id JOIN org_grid g ON g.id = h.grid_id"
+)
+
 LINE_LOCK_SQL = (
     f"SELECT {LINE_COLUMNS}, "  # noqa: S608 — constant column lists, the values are parameters
     "EXISTS (SELECT 1 FROM credit_loan p WHERE p.line_id = l.id AND p.dpd > 0 "
     "AND p.outstanding_principal_fen > 0), r.loan_term_months, CAST(r.penalty_multiplier AS TEXT), "
     "r.special_mention_max_dpd, r.substandard_max_dpd, r.doubtful_max_dpd, "
     "(SELECT COUNT(*) FROM credit_account WHERE code IN ({codes})) = {count}, "
-    "t.branch_id, g.account_manager_id, h.village_id, "
-    "EXISTS (SELECT 1 FROM households_person m WHERE m.household_id = h.id AND m.user_id = %s), "
+    f"{SCOPE_COLUMNS}, "
     "(SELECT business_date FROM core_businessdate WHERE id = %s{share}){reserved} "
-    "FROM credit_creditline l JOIN households_household h ON h.id = l.household_id "
-    "JOIN org_village v ON v.id = h.village_id JOIN org_township t ON t.id = v.township_id "
-    "JOIN org_grid g ON g.id = h.grid_id LEFT JOIN credit_creditrules r ON r.id = %s "
+    f"FROM credit_creditline l {SCOPE_JOINS} LEFT JOIN credit_creditrules r ON r.id = %s "
     "WHERE l.id = %s{lock}"
 )
 
@@ -289,10 +296,7 @@ def line_scope_facts(line_id: int, user_id: int) -> ScopeFacts | None:
     """Who may see a line (and whether user `user_id` is of its household); None if there is no such line."""
     with prepared_cursor() as cursor:
         cursor.execute(
-            "SELECT t.branch_id, g.account_manager_id, h.village_id, EXISTS (SELECT 1 FROM "
-            "households_person m WHERE m.household_id = h.id AND m.user_id = %s) FROM credit_creditline l "
-            "JOIN households_household h ON h.id = l.household_id JOIN org_village v ON v.id = h.village_id "
-            "JOIN org_township t ON t.id = v.township_id JOIN org_grid g ON g.id = h.grid_id WHERE l.id = %s",
+            f"SELECT {SCOPE_COLUMNS} FROM credit_creditline l {SCOPE_JOINS} WHERE l.id = %s",  # noqa: S608
             [user_id, line_id],
         )
         row = cursor.fetchone()
