@@ -203,6 +203,7 @@ def _insert_sql(model: type[models.Model], rows: int, vendor: str, with_ids: boo
 class _PipelineScope:
     commit: bool
     running: ExitStack | None = None  # the pipeline while it runs (with Django's error wrapping around it)
+    own_begin: bool = False  # the block sent its BEGIN itself (see `pipelined()`)
     at_first_read: list = field(default_factory=list)  # checks waiting for the block's first read (see below)
 
 
@@ -229,10 +230,18 @@ def pipeline_allowed(*, commit: bool = False):
                 cursor.execute("COMMIT")
     except BaseException as exc:
         running, scope.running = scope.running, None
-        if running is None or not running.__exit__(type(exc), exc, exc.__traceback__):
-            raise
+        try:
+            if running is None or not running.__exit__(type(exc), exc, exc.__traceback__):
+                raise
+        finally:
+            _own_transaction_ended(scope, commit=False)
     else:
-        pipeline_paused()
+        try:
+            pipeline_paused()
+        except BaseException:  # the COMMIT was refused (a deferred constraint): the transaction is over
+            _own_transaction_ended(scope, commit=False)
+            raise
+        _own_transaction_ended(scope, commit=True)
     finally:
         _pipeline_scope.reset(token)
 
@@ -240,16 +249,54 @@ def pipeline_allowed(*, commit: bool = False):
 def pipelined() -> None:
     """From here to the end of the enclosing `pipeline_allowed()` (or to `pipeline_paused()`), statements are
     pipelined. Code that catches a database error around a statement (a get-or-create) must not run
-    pipelined: the error would surface later, elsewhere."""
+    pipelined: the error would surface later, elsewhere.
+
+    A block that commits its own transaction and has sent nothing yet sends its BEGIN too, as its first
+    pipelined statement: psycopg would send it alone and wait for its answer (one round trip of the four of a
+    money request). For that the driver is in autocommit mode until the block ends — Django's transaction
+    state does not change; the block's COMMIT (or ROLLBACK) ends the transaction it began."""
     scope = _pipeline_scope.get()
     db = connections[DEFAULT_DB_ALIAS]
     if scope is None or scope.running is not None or db.vendor != "postgresql":
         return
     db.ensure_connection()
+    driver = db.connection
+    begin = scope.commit and not scope.own_begin and not driver.autocommit and _driver_idle(driver)
+    if begin:
+        driver.autocommit = True
+        scope.own_begin = True
     running = ExitStack()
     running.enter_context(db.wrap_database_errors)
-    running.enter_context(db.connection.pipeline())
+    running.enter_context(driver.pipeline())
     scope.running = running
+    if begin:
+        with prepared_cursor() as cursor:
+            cursor.execute("BEGIN")
+
+
+def _driver_idle(driver) -> bool:
+    from psycopg.pq import TransactionStatus
+
+    return driver.info.transaction_status == TransactionStatus.IDLE
+
+
+def _own_transaction_ended(scope: _PipelineScope, *, commit: bool) -> None:
+    """The transaction a block began itself (`pipelined()`) ends with the block: committed if still open after
+    a successful block (its pipelined COMMIT was not sent: the pipeline had been paused), rolled back after a
+    failed one; then the driver is back out of autocommit, as Django's transaction expects."""
+    if not scope.own_begin:
+        return
+    scope.own_begin = False
+    db = connections[DEFAULT_DB_ALIAS]
+    driver = db.connection
+    if driver is None or driver.closed or driver.broken:
+        return  # Django's atomic block finds the connection unusable and drops it
+    with db.wrap_database_errors:
+        if not _driver_idle(driver) and commit:
+            driver.commit()
+        elif not _driver_idle(driver):
+            driver.rollback()
+        driver.autocommit = False
 
 
 def pipeline_paused() -> None:
