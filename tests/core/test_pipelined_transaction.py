@@ -100,7 +100,8 @@ def test_a_commit_refused_by_the_database_keeps_nothing(scratch, world):
             cursor.execute(
                 "INSERT INTO credit_journal (kind, business_date, created_at) VALUES ('drawdown', %s, now())", [START]
             )
-            one_leg = "INSERT INTO credit_leg (journal_id, account_id, amount_fen) SELECT max(id), %s, 100 FROM credit_journal"
+            one_leg = "INSERT INTO credit_leg (journal_id, account_id, amount_fen) SELECT max(id), %s, 100 FROM "
+            one_leg += "credit_journal"
             cursor.execute(one_leg, [accounts["1301"]])
     assert kept() == []
     assert_connection_as_django_expects()
