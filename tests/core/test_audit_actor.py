@@ -39,3 +39,32 @@ def test_requests_leave_no_receiver_behind_and_name_their_actor(world, api_clien
     entries = LogEntry.objects.filter(object_pk__in=[str(pk) for pk in loans], content_type__model="loan")
     assert entries.count() == 20
     assert set(entries.values_list("actor_id", flat=True)) == {manager.pk}
+
+
+def test_a_posting_writes_whole_audit_entries_and_its_key_record(world, api_client):
+    """The rows a money posting writes in SQL read back as auditlog's and the ORM's own would: every field."""
+    from django.utils import timezone
+
+    from puhui.core.models import IdempotencyKey
+
+    line = make_line(world)
+    manager = world.users[roles.ACCOUNT_MANAGER]
+    client = api_client(manager)
+    body = json.dumps({"amount": "100.00", "channel": "field", "purpose": "茶叶"})
+    headers = {"Idempotency-Key": "whole-1", "X-Correlation-ID": "corr-1"}
+    started = timezone.now()
+    response = client.post(
+        f"/api/v1/credit-lines/{line.pk}/drawdowns", body, content_type="application/json", headers=headers
+    )
+    assert response.status_code == 201, response.content
+    loan = Loan.objects.get(pk=response.json()["loan_id"])
+    entry = LogEntry.objects.get(content_type__model="loan", object_pk=str(loan.pk))
+    assert (entry.object_id, entry.object_repr, entry.action) == (loan.pk, str(loan), LogEntry.Action.CREATE)
+    assert entry.changes["principal_fen"] == ["None", "10000"] and entry.changes["purpose"] == ["None", "茶叶"]
+    assert (entry.actor_id, entry.actor_email, entry.remote_addr) == (manager.pk, manager.email, "127.0.0.1")
+    assert entry.serialized_data is None and entry.additional_data is None and entry.changes_text == ""
+    assert started <= entry.timestamp <= timezone.now()
+    assert entry.cid  # the request's correlation id, as auditlog stamps it
+    record = IdempotencyKey.objects.get(key="whole-1")
+    assert (record.user_id, record.state, record.status_code) == (manager.pk, "done", 201)
+    assert record.response_body == response.json() and started <= record.created_at <= timezone.now()

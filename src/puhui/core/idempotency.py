@@ -18,15 +18,16 @@ from collections.abc import Callable
 from contextvars import ContextVar
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from puhui.core.bulk import (
     check_at_first_read,
     first_read_done,
-    instances_insert,
     pipeline_allowed,
     pipelined,
     prepared_cursor,
+    rows_insert,
 )
 from puhui.core.errors import ApiError
 from puhui.core.models import IdempotencyKey
@@ -71,15 +72,9 @@ def run_once(request, payload: dict, action: Callable[[], tuple[int, dict]]) -> 
             finally:
                 _joined.reset(token)
             first_read_done()  # an action that read nothing before writing: its writes are undone if need be
-            record = IdempotencyKey(
-                key=key,
-                user=request.user,
-                fingerprint=fingerprint,
-                state=IdempotencyKey.State.DONE,
-                status_code=status,
-                response_body=body,
-            )
-            instances_insert([record], returning=False)
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            record = (key, request.user.pk, fingerprint, IdempotencyKey.State.DONE.value, status, json.dumps(body), now)
+            rows_insert(IdempotencyKey, KEY_FIELDS, [record])  # the key's record, written with its posting
     except _KeyUsed as used:
         return _replay(used.record, request.user, fingerprint)
     except IntegrityError:
@@ -89,6 +84,9 @@ def run_once(request, payload: dict, action: Callable[[], tuple[int, dict]]) -> 
             raise
         return _replay(earlier, request.user, fingerprint)
     return status, body
+
+
+KEY_FIELDS = ("key", "user", "fingerprint", "state", "status_code", "response_body", "created_at")
 
 
 class _KeyUsed(Exception):
