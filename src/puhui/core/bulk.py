@@ -102,7 +102,6 @@ def select_where_in(
             yield from cursor.fetchall()
 
 
-@contextmanager
 def prepared_cursor(slot: int = 0):
     """A cursor whose statements PostgreSQL keeps prepared on the connection (psycopg binds the parameters on
     the server and prepares a statement from its fifth execution, `prepare_threshold` in settings): the money
@@ -114,11 +113,10 @@ def prepared_cursor(slot: int = 0):
     injection) still apply."""
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
-        with db.cursor() as cursor:
-            yield cursor
-        return
-    db.close_if_health_check_failed()
-    db.ensure_connection()
+        return db.cursor()
+    if db.connection is None or not db.health_check_done:  # else both would find nothing to do (a posting asks
+        db.close_if_health_check_failed()  # for its cursors some thirty times)
+        db.ensure_connection()
     kept = db.__dict__.setdefault("puhui_prepared_cursors", {})
     mine = kept.get(slot)
     if mine is None or mine[0] is not db.connection or mine[1] != db.queries_logged or mine[2].cursor.closed:
@@ -127,7 +125,22 @@ def prepared_cursor(slot: int = 0):
         with db.wrap_database_errors:
             cursor = db._prepare_cursor(ServerBindingCursor(db.connection))
         mine = kept[slot] = (db.connection, db.queries_logged, cursor)
-    yield mine[2]
+    return _KeptCursor(mine[2])
+
+
+class _KeptCursor:
+    """`with` a cursor kept on its connection: entering gives it, leaving leaves it open."""
+
+    __slots__ = ("cursor",)
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+
+    def __enter__(self):
+        return self.cursor
+
+    def __exit__(self, *exc_info) -> None:
+        return None
 
 
 def instances_insert(instances: Sequence[models.Model], *, returning: bool = True) -> None:
