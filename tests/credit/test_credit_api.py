@@ -192,3 +192,15 @@ def test_a_request_still_in_flight_answers_in_progress(world, line, api_client):
     IdempotencyKey.objects.create(key="busy", user=farmer_user, fingerprint=fingerprint)
     assert_error_shape(post(api_client(farmer_user), path, body, "busy"), 409, "in_progress")
     assert not Loan.objects.exists()
+
+
+@pytest.mark.parametrize("line_id", [2**63, 515201254452614757152194560])
+@pytest.mark.parametrize(
+    ("action", "channel"), [("drawdowns", "mobile"), ("repayments", "mobile"), ("drawdowns", "counter")]
+)
+def test_a_line_id_no_row_can_have_is_not_found(world, line, api_client, line_id, action, channel):
+    """An id beyond 64 bits names no line: 404 like any other, not a database error (SQLite cannot be asked)."""
+    farmer = api_client(world.users[roles.FARMER])
+    response = post(farmer, f"/api/v1/credit-lines/{line_id}/{action}", {"amount": "1.00", "channel": channel})
+    assert_error_shape(response, 404, "not_found")
+    assert not Loan.objects.exists()

@@ -66,6 +66,12 @@ class LockedLine:
         return self.limit_fen - self.outstanding_principal_fen
 
 
+def row_id_possible(pk: int) -> bool:
+    """Whether a row could have this id (a 64-bit integer): a caller's id beyond that names no line, and SQLite
+    cannot even be asked about it (the ORM answers "no such row" the same way)."""
+    return -(2**63) <= pk < 2**63
+
+
 def as_date(value) -> datetime.date:
     """A date column as read by either database (SQLite answers text)."""
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
@@ -105,6 +111,8 @@ def line_lock(line_id: int, *, reserve: tuple = (), loans: bool = False, user_id
     `reserve` (PostgreSQL) and, with `loans`, the line's open loans. None if there is no such line.
 
     Inside `pipeline_allowed()` the statements are pipelined from here on (core.bulk.pipelined)."""
+    if not row_id_possible(line_id):
+        return None
     codes = Account.Code.values
     postgresql = connection.vendor == "postgresql"
     reserved = "".join(
@@ -294,6 +302,8 @@ def line_thaw(line_id: int) -> None:
 
 def line_scope_facts(line_id: int, user_id: int) -> ScopeFacts | None:
     """Who may see a line (and whether user `user_id` is of its household); None if there is no such line."""
+    if not row_id_possible(line_id):
+        return None
     with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT {SCOPE_COLUMNS} FROM credit_creditline l {SCOPE_JOINS} WHERE l.id = %s",  # noqa: S608
