@@ -214,6 +214,17 @@ def test_classification_in_sql_matches_the_pure_rule(world):
     assert CreditLine.objects.get(pk=line.pk).status == CreditLine.Status.FROZEN
 
 
+def test_a_day_counts_the_loans_whose_category_changed_not_those_whose_dpd_moved(world):
+    """关注 up to 90 days past due, 次级 from 91 (defaults): DPD 89, 90, 91 on three days — two reclassifications."""
+    loan = drawn(world, 100)
+    Loan.objects.filter(pk=loan.pk).update(interest_due_fen=1, interest_due_since=START + DAY - 89 * DAY)
+    head = world.users[roles.HEAD_OFFICE]
+    counted = [eod_day(user=head, business_date=START + n * DAY).counts["loans_reclassified"] for n in range(3)]
+    loan.refresh_from_db()
+    assert (loan.dpd, loan.classification) == (91, "substandard")
+    assert counted == [1, 0, 1]  # 正常 → 关注, DPD 89 → 90 within 关注, 关注 → 次级
+
+
 def test_classification_bands_are_the_banks_rules(world):
     CreditRules.objects.update_or_create(pk=1, defaults={"special_mention_max_dpd": 30, "substandard_max_dpd": 60})
     loan = drawn(world, 100)

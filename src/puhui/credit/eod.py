@@ -247,7 +247,8 @@ def _days_since(later: str, earlier: str) -> str:
 
 
 def _classify(cursor, day: datetime.date, thresholds: Thresholds) -> int:
-    """DPD as of the next business date from the oldest unpaid due date, and its category."""
+    """DPD as of the next business date from the oldest unpaid due date, and its category; the number of loans
+    whose category changed."""
     least = "LEAST" if connection.vendor == "postgresql" else "MIN"
     matured = "(CASE WHEN outstanding_principal_fen > 0 THEN maturity END)"
     oldest = f"{least}(COALESCE(interest_due_since, {matured}), COALESCE({matured}, interest_due_since))"
@@ -260,15 +261,18 @@ def _classify(cursor, day: datetime.date, thresholds: Thresholds) -> int:
         f" WHEN {dpd} <= {thresholds.doubtful_max} THEN '{Classification.DOUBTFUL}'"
         f" ELSE '{Classification.LOSS}' END"
     )
-    cursor.execute(
-        f"UPDATE {LOAN} SET dpd = {dpd}, classification = {category}"
-        # cheap columns first: a loan not past due, with no unpaid settled interest and not matured stays normal
-        f" WHERE (dpd > 0 OR classification <> '{Classification.NORMAL}' OR interest_due_since IS NOT NULL"
+    # cheap columns first: a loan not past due, with no unpaid settled interest and not matured stays normal
+    may_change = (
+        f"(dpd > 0 OR classification <> '{Classification.NORMAL}' OR interest_due_since IS NOT NULL"
         f" OR (outstanding_principal_fen > 0 AND maturity <= %(next_day)s))"
-        f" AND (dpd <> {dpd} OR classification <> {category})",
-        {"next_day": _param(day + datetime.timedelta(days=1))},
     )
-    return cursor.rowcount
+    params = {"next_day": _param(day + datetime.timedelta(days=1))}
+    # the loans whose category changes (counted: the day's reclassifications), then those whose DPD only moves
+    set_both = f"UPDATE {LOAN} SET dpd = {dpd}, classification = {category}"
+    cursor.execute(f"{set_both} WHERE {may_change} AND classification <> {category}", params)
+    reclassified = cursor.rowcount
+    cursor.execute(f"UPDATE {LOAN} SET dpd = {dpd} WHERE {may_change} AND dpd <> {dpd}", params)
+    return reclassified
 
 
 def _lines(cursor, day: datetime.date) -> dict[str, int]:
