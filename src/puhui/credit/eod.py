@@ -267,11 +267,13 @@ def _classify(cursor, day: datetime.date, thresholds: Thresholds) -> int:
         f" OR (outstanding_principal_fen > 0 AND maturity <= %(next_day)s))"
     )
     params = {"next_day": _param(day + datetime.timedelta(days=1))}
-    # the loans whose category changes (counted: the day's reclassifications), then those whose DPD only moves
+    # the loans whose category changes (counted: the day's reclassifications), then those whose DPD only moves —
+    # past due before and after (a loan is past due exactly when its category is not normal), found through the
+    # partial index of past-due loans
     set_both = f"UPDATE {LOAN} SET dpd = {dpd}, classification = {category}"
     cursor.execute(f"{set_both} WHERE {may_change} AND classification <> {category}", params)
     reclassified = cursor.rowcount
-    cursor.execute(f"UPDATE {LOAN} SET dpd = {dpd} WHERE {may_change} AND dpd <> {dpd}", params)
+    cursor.execute(f"UPDATE {LOAN} SET dpd = {dpd} WHERE dpd > 0 AND dpd <> {dpd}", params)
     return reclassified
 
 
