@@ -224,14 +224,9 @@ def _insert_fields(model: type[models.Model], with_ids: bool = False) -> list[tu
 
 @functools.cache
 def _insert_sql(model: type[models.Model], rows: int, vendor: str, with_ids: bool, fetch: bool) -> str:
-    quote = connection.ops.quote_name
-    fields = [field for field, _plain in _insert_fields(model, with_ids)]
-    row = f"({', '.join(_placeholder(field) for field in fields)})"
-    returning = f" RETURNING {quote(model._meta.pk.column)}" if fetch else ""
-    return (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-        f"VALUES {', '.join([row] * rows)}{returning}"
-    )
+    names = tuple(field.name for field, _plain in _insert_fields(model, with_ids))
+    returning = f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}" if fetch else ""
+    return _rows_insert_sql(model, names, rows, vendor) + returning
 
 
 @dataclass
@@ -327,10 +322,9 @@ def _own_transaction_ended(scope: _PipelineScope, *, commit: bool) -> None:
     if driver is None or driver.closed or driver.broken:
         return  # Django's atomic block finds the connection unusable and drops it
     with db.wrap_database_errors:
-        if not _driver_idle(driver) and commit:
-            driver.commit()
-        elif not _driver_idle(driver):
-            driver.rollback()
+        if not _driver_idle(driver):
+            end = driver.commit if commit else driver.rollback
+            end()
         driver.autocommit = False
 
 
