@@ -5,7 +5,9 @@ register rows that is most of the time. Callers pass database-ready values (encr
 """
 
 import functools
+import itertools
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
@@ -102,7 +104,7 @@ def select_where_in(
             yield from cursor.fetchall()
 
 
-def prepared_cursor(slot: int = 0):
+def prepared_cursor(slot: int = 0, *, numbered: bool = False):
     """A cursor whose statements PostgreSQL keeps prepared on the connection (psycopg binds the parameters on
     the server and prepares a statement from its fifth execution, `prepare_threshold` in settings): the money
     path's few statements run thousands of times, and parsing and planning each anew was most of the
@@ -110,7 +112,8 @@ def prepared_cursor(slot: int = 0):
     are kept per connection (making a cursor cost more than running a prepared statement); `slot` picks
     another one, for a statement whose answer is read after a later statement's inside `pipelined()`.
     Elsewhere (SQLite) an ordinary cursor. Wrapped like Django's own, so execute wrappers (tests' fault
-    injection) still apply."""
+    injection) still apply. A `numbered` cursor takes PostgreSQL's own placeholders ($1, $2, …) and the
+    driver does not parse the statement (a slot is always one kind or the other)."""
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         return db.cursor()
@@ -121,9 +124,10 @@ def prepared_cursor(slot: int = 0):
     mine = kept.get(slot)
     if mine is None or mine[0] is not db.connection or mine[1] != db.queries_logged or mine[2].cursor.closed:
         from django.db.backends.postgresql.base import ServerBindingCursor
+        from psycopg import RawCursor
 
         with db.wrap_database_errors:
-            cursor = db._prepare_cursor(ServerBindingCursor(db.connection))
+            cursor = db._prepare_cursor((RawCursor if numbered else ServerBindingCursor)(db.connection))
         mine = kept[slot] = (db.connection, db.queries_logged, cursor)
     return _KeptCursor(mine[2])
 
@@ -149,8 +153,8 @@ def instances_insert(instances: Sequence[models.Model], *, returning: bool = Tru
     the few rows of a hot path such as a money posting. Nothing is audited here: the caller does that.
 
     Instances whose ids were reserved (`ids_reserved` columns of a posting's first read) are written with
-    them; so are, with `returning=False`, rows whose ids nobody needs: no answer is waited for, and inside
-    `pipelined()` the INSERT travels with the statements after it."""
+    them; so are, with `returning=False`, rows whose ids nobody needs: no answer is waited for
+    (`write_unanswered`)."""
     if not instances:
         return
     db = connections[DEFAULT_DB_ALIAS]
@@ -163,9 +167,14 @@ def instances_insert(instances: Sequence[models.Model], *, returning: bool = Tru
         for field, plain in fields
     ]
     fetch = returning and not with_ids
-    with prepared_cursor() as cursor:
-        cursor.execute(_insert_sql(model, len(instances), db.vendor, with_ids, fetch), values)
-        ids = [pk for (pk,) in cursor.fetchall()] if fetch else [instance.pk for instance in instances]
+    sql = _insert_sql(model, len(instances), db.vendor, with_ids, fetch)
+    if fetch:
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, values)
+            ids = [pk for (pk,) in cursor.fetchall()]
+    else:
+        write_unanswered(sql, values)
+        ids = [instance.pk for instance in instances]
     for instance, pk in zip(instances, ids, strict=True):
         instance.pk = pk  # in the order of the VALUES rows, as bulk_create relies on
         instance._state.adding, instance._state.db = False, db.alias
@@ -173,13 +182,12 @@ def instances_insert(instances: Sequence[models.Model], *, returning: bool = Tru
 
 def rows_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> None:
     """INSERT rows of database-ready values (of the named fields, in that order) in one statement, with no
-    answer awaited — inside `pipelined()` it travels with the statements after it. For a hot path's rows that
-    need no model instance: a JSON field's value is its JSON text, a date-time the backend's adapted value."""
+    answer awaited (`write_unanswered`). For a hot path's rows that need no model instance: a JSON field's
+    value is its JSON text, a date-time the backend's adapted value."""
     if not rows:
         return
-    db = connections[DEFAULT_DB_ALIAS]
-    with prepared_cursor() as cursor:
-        cursor.execute(_rows_insert_sql(model, tuple(fields), len(rows), db.vendor), [v for row in rows for v in row])
+    vendor = connections[DEFAULT_DB_ALIAS].vendor
+    write_unanswered(_rows_insert_sql(model, tuple(fields), len(rows), vendor), [v for row in rows for v in row])
 
 
 @functools.cache
@@ -235,6 +243,7 @@ class _PipelineScope:
     running: ExitStack | None = None  # the pipeline while it runs (with Django's error wrapping around it)
     own_begin: bool = False  # the block sent its BEGIN itself (see `pipelined()`)
     at_first_read: list = field(default_factory=list)  # checks waiting for the block's first read (see below)
+    held: list = field(default_factory=list)  # (sql, params) of writes held to go out together (write_unanswered)
 
 
 _pipeline_scope: ContextVar[_PipelineScope | None] = ContextVar("pipeline_scope", default=None)
@@ -260,6 +269,7 @@ def pipeline_allowed(*, commit: bool = False):
                 cursor.execute("COMMIT")
     except BaseException as exc:
         running, scope.running = scope.running, None
+        scope.held.clear()  # never sent: the transaction is rolled back
         try:
             if running is None or not running.__exit__(type(exc), exc, exc.__traceback__):
                 raise
@@ -298,6 +308,8 @@ def pipelined() -> None:
     running = ExitStack()
     running.enter_context(db.wrap_database_errors)
     running.enter_context(driver.pipeline())
+    if scope.commit:
+        running.enter_context(db.execute_wrapper(functools.partial(_held_writes_first, scope)))
     scope.running = running
     if begin:
         with prepared_cursor() as cursor:
@@ -330,11 +342,64 @@ def _own_transaction_ended(scope: _PipelineScope, *, commit: bool) -> None:
 
 def pipeline_paused() -> None:
     """Back to one statement at a time (one round trip to end the pipeline), for a rare path that must catch a
-    database error; `pipelined()` starts it again."""
+    database error; `pipelined()` starts it again. Writes held (`write_unanswered`) are sent first."""
     scope = _pipeline_scope.get()
     if scope is not None and scope.running is not None:
+        if scope.held:
+            _held_writes_sent(scope)
         running, scope.running = scope.running, None
         running.close()
+
+
+def write_unanswered(sql: str, params: Sequence) -> None:
+    """Run a write whose answer nobody reads (no rows, no row count).
+
+    In a pipelined block that commits its own transaction (`pipeline_allowed(commit=True)`) the write is held,
+    and the writes held go out together as one statement (the first ones as data-modifying WITH clauses of the
+    last) right before the block's next statement — its COMMIT, as a rule. A money posting writes six to nine
+    statements; for the driver each one was as much work as a row kind's whole INSERT is for the database.
+    The writes held together must not change one row twice (PostgreSQL does not say which change would win):
+    a second change of a row goes through a cursor of its own, which sends the writes held before it."""
+    scope = _pipeline_scope.get()
+    if scope is None or scope.running is None or not scope.commit:
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+        return
+    scope.held.append((sql, params))
+
+
+def _held_writes_first(scope: _PipelineScope, execute, sql, params, many, context):
+    """The block's execute wrapper: any statement goes out after the writes held before it."""
+    if scope.held:
+        _held_writes_sent(scope)
+    return execute(sql, params, many, context)
+
+
+def _held_writes_sent(scope: _PipelineScope) -> None:
+    held, scope.held = scope.held, []
+    params = [value for _sql, values in held for value in values]
+    with prepared_cursor(HELD_WRITES_CURSOR, numbered=True) as cursor:
+        cursor.execute(_writes_together_sql(tuple(sql for sql, _values in held)), params)
+
+
+HELD_WRITES_CURSOR = 4  # prepared_cursor's slot for the held writes: nobody reads their answer
+
+
+@functools.lru_cache(maxsize=64)
+def _writes_together_sql(statements: tuple[str, ...]) -> str:
+    """One statement of several writes, `WITH w0 AS (first), w1 AS (second), … last`, its placeholders
+    numbered: the driver would parse a statement of more than 50 parameters at every run. The writes run once
+    each and to their end, in one snapshot; the deferred constraints (foreign keys, the ledger's balance) are
+    checked at COMMIT as before."""
+    *first, last = statements
+    together = "WITH " + ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(first)) + " " + last if first else last
+    if "%%" in together or "%(" in together:
+        raise ValueError("a held write has a literal % or a named placeholder")
+    numbers = itertools.count(1)
+    return PLACEHOLDER.sub(lambda _match: f"${next(numbers)}", together)
+
+
+PLACEHOLDER = re.compile(r"%s")
 
 
 def check_at_first_read(check) -> None:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from puhui.core.bulk import first_read_done, pipelined, prepared_cursor
+from puhui.core.bulk import first_read_done, pipelined, prepared_cursor, write_unanswered
 from puhui.core.models import BusinessDate
 from puhui.credit.classify import Thresholds
 from puhui.credit.models import Account, CreditLine, CreditRules, Journal, Loan
@@ -170,11 +170,10 @@ def date_param(day: datetime.date):
 
 
 def line_principal_move(line_id: int, change_fen: int) -> None:
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            "UPDATE credit_creditline SET outstanding_principal_fen = outstanding_principal_fen + %s WHERE id = %s",
-            [change_fen, line_id],
-        )
+    write_unanswered(
+        "UPDATE credit_creditline SET outstanding_principal_fen = outstanding_principal_fen + %s WHERE id = %s",
+        [change_fen, line_id],
+    )
 
 
 def line_model(line: LockedLine) -> CreditLine:
@@ -235,9 +234,7 @@ def legs_insert(journal_id: int, legs) -> None:
     """The legs in one statement, each account found by its code inside it."""
     values = ", ".join(["(%s, (SELECT id FROM credit_account WHERE code = %s), %s, %s)"] * len(legs))
     params = [value for leg in legs for value in (journal_id, leg.account, leg.loan_id, leg.amount_fen)]
-    with prepared_cursor() as cursor:
-        sql = f"INSERT INTO credit_leg (journal_id, account_id, loan_id, amount_fen) VALUES {values}"  # noqa: S608
-        cursor.execute(sql, params)
+    write_unanswered(f"INSERT INTO credit_leg (journal_id, account_id, loan_id, amount_fen) VALUES {values}", params)  # noqa: S608
 
 
 LOAN_DUE_COLUMNS = (
@@ -288,11 +285,12 @@ def loan_update(loan: Loan, fields: list[str]) -> None:
     model_fields = [Loan._meta.get_field(name) for name in fields]
     assignments = ", ".join(f"{field.column} = %s" for field in model_fields)
     params = [field.get_db_prep_save(getattr(loan, field.attname), connection) for field in model_fields]
-    with prepared_cursor() as cursor:
-        cursor.execute(f"UPDATE credit_loan SET {assignments} WHERE id = %s", [*params, loan.pk])  # noqa: S608
+    write_unanswered(f"UPDATE credit_loan SET {assignments} WHERE id = %s", [*params, loan.pk])  # noqa: S608
 
 
 def line_thaw(line_id: int) -> None:
+    """Active again, after end of day froze it. Its own statement: the line's principal move may be held
+    (core.bulk.write_unanswered), and one statement must not change a row twice."""
     with prepared_cursor() as cursor:
         cursor.execute(
             "UPDATE credit_creditline SET status = %s, frozen_by_eod = %s, updated_at = %s WHERE id = %s",
