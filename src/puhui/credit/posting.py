@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.utils import timezone
 
 from puhui.core.bulk import first_read_done, pipelined, prepared_cursor, write_unanswered
@@ -177,20 +177,16 @@ def line_principal_move(line_id: int, change_fen: int) -> None:
 
 
 def line_model(line: LockedLine) -> CreditLine:
-    """The line as a model instance (not read again) for the answer of a posting."""
-    return CreditLine(
-        id=line.id,
-        household_id=line.household_id,
-        borrower_id=line.borrower_id,
-        status=line.status,
-        limit_fen=line.limit_fen,
-        outstanding_principal_fen=line.outstanding_principal_fen,
-        grade=line.grade,
-        rate=line.rate,
-        start_date=line.start_date,
-        end_date=line.end_date,
-        frozen_by_eod=line.frozen_by_eod,
-    )
+    """The line as a model instance (not read again) for the answer of a posting; the fields a posting does not
+    read load if asked for."""
+    values = [getattr(line, name) for name in LINE_MODEL_FIELDS]
+    return CreditLine.from_db(DEFAULT_DB_ALIAS, LINE_MODEL_FIELDS, values)
+
+
+LINE_MODEL_FIELDS = [
+    *("id", "household_id", "borrower_id", "limit_fen", "outstanding_principal_fen", "grade", "rate"),
+    *("start_date", "end_date", "status", "frozen_by_eod"),
+]  # in the model's field order: from_db builds the instance from positional values
 
 
 JOURNAL_INSERT = (
@@ -269,15 +265,17 @@ def loans_select(cursor, line_id: int) -> None:
 def loans_read(cursor, line_id: int) -> list[Loan]:
     loans = []
     for row in cursor.fetchall():
-        values = dict(zip(LOAN_DUE_COLUMNS, row, strict=True))
+        values = dict(zip(LOAN_DUE_COLUMNS, row, strict=True), line_id=line_id)
         for name in ("drawn_on", "maturity"):
             values[name] = as_date(values[name])
         if values["interest_due_since"] is not None:
             values["interest_due_since"] = as_date(values["interest_due_since"])
-        loan = Loan(line_id=line_id, **values)
-        loan._state.adding = False
-        loans.append(loan)
+        loans.append(Loan.from_db(DEFAULT_DB_ALIAS, LOAN_MODEL_FIELDS, [values[name] for name in LOAN_MODEL_FIELDS]))
     return loans
+
+
+# LOAN_DUE_COLUMNS and the line in the model's field order (from_db builds the instance from positional values)
+LOAN_MODEL_FIELDS = [f.attname for f in Loan._meta.concrete_fields if f.attname in {*LOAN_DUE_COLUMNS, "line_id"}]
 
 
 def loan_update(loan: Loan, fields: list[str]) -> None:

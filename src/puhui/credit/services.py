@@ -118,7 +118,7 @@ def line_drawdown(*, user, line_id: int, amount_fen: int, channel: str, purpose:
         channel=channel,
         purpose=purpose[:60],
         purpose_kind=purpose_kind_of(purpose),
-        created_by=user,
+        created_by_id=user.pk,
     )
     instances_insert([loan])
     posting.line_principal_move(line.id, amount_fen)
@@ -217,7 +217,7 @@ def line_repayment_post(*, user, line_id: int, amount_fen: int, channel: str, vi
     )
     repayment = Repayment(
         id=line.reserved_ids.get(Repayment),
-        journal=journal,
+        journal_id=journal.pk,
         line_id=line.id,
         amount_fen=amount_fen,
         channel=channel,
