@@ -5,6 +5,8 @@ SHELL := /bin/bash
 # come first on PATH (a pyenv install, say). Any python3 ≥ 3.11 works: `make test PY=python3.12`.
 SYSTEM_PY_OK := $(shell /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo yes)
 PY ?= $(if $(SYSTEM_PY_OK),/usr/bin/python3,python3)
+# uv itself is installed with pip in a venv of its own, made by the first python3 on PATH
+TOOLS_PY ?= python3
 UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
@@ -25,7 +27,7 @@ test: system-deps venv lint test-sqlite test-postgres test-e2e
 	@echo "make test: all stages passed"
 
 $(UV):
-	$(PY) -m venv $(TOOLS)
+	$(TOOLS_PY) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 venv: $(UV)
