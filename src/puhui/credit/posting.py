@@ -183,10 +183,10 @@ def line_model(line: LockedLine) -> CreditLine:
     return CreditLine.from_db(DEFAULT_DB_ALIAS, LINE_MODEL_FIELDS, values)
 
 
+# The fields of a LockedLine, in the model's order (from_db builds the instance from positional values)
 LINE_MODEL_FIELDS = [
-    *("id", "household_id", "borrower_id", "limit_fen", "outstanding_principal_fen", "grade", "rate"),
-    *("start_date", "end_date", "status", "frozen_by_eod"),
-]  # in the model's field order: from_db builds the instance from positional values
+    f.attname for f in CreditLine._meta.concrete_fields if f.attname in LockedLine.__dataclass_fields__
+]
 
 
 JOURNAL_INSERT = (
