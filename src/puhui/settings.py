@@ -81,9 +81,9 @@ PUHUI_API_MIDDLEWARE = [
     "puhui.core.api_handler.AnonymousUntilAuthenticated",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "puhui.core.audit.AuditContextMiddleware",
-    "axes.middleware.AxesMiddleware",
-    "puhui.core.security.LoginRateLimitMiddleware",
+    "puhui.core.api_handler.TokenLoginGuards",  # PUHUI_API_LOGIN_GUARDS, for the token endpoint only
 ]
+PUHUI_API_LOGIN_GUARDS = ["axes.middleware.AxesMiddleware", "puhui.core.security.LoginRateLimitMiddleware"]
 
 ROOT_URLCONF = "puhui.urls"
 WSGI_APPLICATION = "puhui.wsgi.application"

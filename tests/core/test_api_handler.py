@@ -6,9 +6,11 @@ from contextlib import contextmanager
 
 import pytest
 from django.core import signals
+from django.core.cache import cache
 from django.db import close_old_connections
 from django.http import HttpResponse
 
+from puhui.core.api_handler import ApiWSGIHandler
 from puhui.credit.api import DrawdownOut, RepaymentOut
 from puhui.org import roles
 from puhui.wsgi import application
@@ -28,7 +30,7 @@ def connections_kept():
         signals.request_finished.connect(close_old_connections)
 
 
-def served(method: str, path: str, body: bytes = b"", **headers) -> HttpResponse:
+def served(method: str, path: str, body: bytes = b"", app=application, **headers) -> HttpResponse:
     """One request through puhui.wsgi.application; the answer as a response object (status, headers, body)."""
     environ = {
         "REQUEST_METHOD": method,
@@ -52,7 +54,7 @@ def served(method: str, path: str, body: bytes = b"", **headers) -> HttpResponse
         answer["status"], answer["headers"] = int(status.split()[0]), response_headers
 
     with connections_kept():
-        content = b"".join(application(environ, start_response))
+        content = b"".join(app(environ, start_response))
     response = HttpResponse(content, status=answer["status"])
     for name, value in answer["headers"]:
         if name.lower() != "set-cookie":
@@ -95,6 +97,22 @@ def test_api_account_lockout_still_applies(world, settings):
         served("POST", "/api/v1/auth/token", json.dumps({"username": "branch", "password": "nope"}).encode())
     locked = served("POST", "/api/v1/auth/token", json.dumps({"username": "branch", "password": PASSWORD}).encode())
     assert locked.status_code == 429 and json.loads(locked.content)["error"]["code"] == "account_locked"
+
+
+def test_the_token_endpoint_keeps_its_login_throttle(world, settings):
+    """The API's login guards run for the token endpoint (core.api_handler.TokenLoginGuards), and only there."""
+    settings.PUHUI_LOGIN_RATE_LIMIT = "2/600"
+    cache.clear()
+    app = ApiWSGIHandler()  # the throttle reads its limit when the handler is built
+    try:
+        wrong = json.dumps({"username": "head", "password": "nope"}).encode()
+        assert [served("POST", "/api/v1/auth/token", wrong, app=app).status_code for _ in range(2)] == [401, 401]
+        right = json.dumps({"username": "head", "password": PASSWORD}).encode()
+        refused = served("POST", "/api/v1/auth/token", right, app=app)
+        assert refused.status_code == 429 and json.loads(refused.content)["error"]["code"] == "rate_limited"
+        assert served("GET", "/api/v1/business-date", app=app).status_code == 401  # not counted, not refused
+    finally:
+        cache.clear()
 
 
 @pytest.mark.parametrize("path", ["/login/"])

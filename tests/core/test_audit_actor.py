@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from auditlog.models import LogEntry
 from django.db.models.signals import pre_save
 
@@ -64,7 +65,33 @@ def test_a_posting_writes_whole_audit_entries_and_its_key_record(world, api_clie
     assert (entry.actor_id, entry.actor_email, entry.remote_addr) == (manager.pk, manager.email, "127.0.0.1")
     assert entry.serialized_data is None and entry.additional_data is None and entry.changes_text == ""
     assert started <= entry.timestamp <= timezone.now()
-    assert entry.cid  # the request's correlation id, as auditlog stamps it
+    assert entry.cid == "corr-1"  # the request's correlation id, as auditlog stamps it
     record = IdempotencyKey.objects.get(key="whole-1")
     assert (record.user_id, record.state, record.status_code) == (manager.pk, "done", 201)
     assert record.response_body == response.json() and started <= record.created_at <= timezone.now()
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "port", "address", "stamped_port"),
+    [
+        ("203.0.113.7:8080, 10.0.0.1", "443", "203.0.113.7", 443),  # the first address, its port removed
+        ("[2001:db8::1]:8080", "", "2001:db8::1", None),
+        ("not-an-address", "x", "127.0.0.1", None),  # a forwarded value that is no address is not taken
+        ("<script>", "", "127.0.0.1", None),
+    ],
+)
+def test_a_posting_stamps_a_forwarded_address_as_auditlog_does(
+    world, api_client, forwarded, port, address, stamped_port
+):
+    """X-Forwarded-For is the client's to send: a valid one is recorded (auditlog's rule), anything else falls
+    back to the connection's address — and never fails the posting (it failed the audit row's inet column)."""
+    line = make_line(world)
+    client = api_client(world.users[roles.ACCOUNT_MANAGER])
+    headers = {"Idempotency-Key": f"fwd-{forwarded}", "X-Forwarded-For": forwarded, "X-Forwarded-Port": port}
+    body = json.dumps({"amount": "100.00", "channel": "field"})
+    response = client.post(
+        f"/api/v1/credit-lines/{line.pk}/drawdowns", body, content_type="application/json", headers=headers
+    )
+    assert response.status_code == 201, response.content
+    entry = LogEntry.objects.get(content_type__model="loan", object_pk=str(response.json()["loan_id"]))
+    assert (entry.remote_addr, entry.remote_port) == (address, stamped_port)

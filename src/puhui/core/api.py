@@ -23,6 +23,13 @@ logger = logging.getLogger(__name__)
 
 
 class BearerToken(HttpBearer):
+    def __call__(self, request: HttpRequest):
+        """ninja's, with the header read from META: request.headers builds a dictionary of every header."""
+        scheme, _space, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if not scheme or scheme.lower() != self.openapi_scheme:
+            return None
+        return self.authenticate(request, token)
+
     def authenticate(self, request: HttpRequest, token: str):
         api_token = selectors.api_token_user(token)
         if api_token is None:

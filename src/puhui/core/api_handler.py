@@ -10,6 +10,9 @@ Django's test client always runs settings.MIDDLEWARE; tests/core/test_api_handle
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.wsgi import WSGIHandler
+from django.utils.module_loading import import_string
+
+from puhui.core.security import API_LOGIN_PATH
 
 API_PREFIX = "/api/"
 
@@ -43,4 +46,22 @@ class AnonymousUntilAuthenticated:
 
     def __call__(self, request):
         request.user = AnonymousUser()
+        return self.get_response(request)
+
+
+class TokenLoginGuards:
+    """The login throttle and the account lockout (settings.PUHUI_API_LOGIN_GUARDS, in that order) around the
+    token endpoint, the API's only login; every other API request goes straight on (the lockout's middleware
+    asked at every request whether it had become a coroutine)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        guarded = get_response
+        for path in reversed(settings.PUHUI_API_LOGIN_GUARDS):
+            guarded = import_string(path)(guarded)
+        self.guarded = guarded
+
+    def __call__(self, request):
+        if request.path == API_LOGIN_PATH:
+            return self.guarded(request)
         return self.get_response(request)

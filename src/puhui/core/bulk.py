@@ -73,8 +73,11 @@ def _copy_rows(model, fields, rows) -> None:
 
 
 def _placeholder(field: models.Field) -> str:
+    """PostgreSQL is told the type of a value passed as text: a JSON field's JSON, an address field's address."""
     if connection.vendor == "postgresql" and isinstance(field, models.JSONField):
         return "%s::jsonb"
+    if connection.vendor == "postgresql" and isinstance(field, models.GenericIPAddressField):
+        return "%s::inet"
     return "%s"
 
 
@@ -160,7 +163,7 @@ def instances_insert(instances: Sequence[models.Model], *, returning: bool = Tru
     db = connections[DEFAULT_DB_ALIAS]
     model = type(instances[0])
     with_ids = instances[0].pk is not None
-    fields = _insert_fields(model, with_ids)
+    fields = _insert_fields(model, with_ids, db.vendor)
     values = [
         getattr(instance, field.attname) if plain else field.get_db_prep_save(field.pre_save(instance, add=True), db)
         for instance in instances
@@ -183,7 +186,7 @@ def instances_insert(instances: Sequence[models.Model], *, returning: bool = Tru
 def rows_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> None:
     """INSERT rows of database-ready values (of the named fields, in that order) in one statement, with no
     answer awaited (`write_unanswered`). For a hot path's rows that need no model instance: a JSON field's
-    value is its JSON text, a date-time the backend's adapted value."""
+    value is its JSON text, an IP address field's its text, a date-time the backend's adapted value."""
     if not rows:
         return
     vendor = connections[DEFAULT_DB_ALIAS].vendor
@@ -220,14 +223,67 @@ PLAIN_FIELDS = {
 }
 
 
+def field_values(instance: models.Model, names: tuple[str, ...]) -> list:
+    """The named fields' values of `instance` as an UPDATE writes them (no `pre_save`): plain values as they are
+    (PLAIN_FIELDS), the others prepared by their fields."""
+    db = connections[DEFAULT_DB_ALIAS]
+    return [
+        getattr(instance, field.attname) if plain else field.get_db_prep_save(getattr(instance, field.attname), db)
+        for field, plain in _named_fields(type(instance), names)
+    ]
+
+
 @functools.cache
-def _insert_fields(model: type[models.Model], with_ids: bool = False) -> list[tuple[models.Field, bool]]:
+def _named_fields(model: type[models.Model], names: tuple[str, ...]) -> list[tuple[models.Field, bool]]:
+    return [(field, type(field) in PLAIN_FIELDS) for field in map(model._meta.get_field, names)]
+
+
+# On PostgreSQL also a date (not stamped by auto_now) and a decimal go as they are: psycopg adapts them, and
+# Django's PostgreSQL backend passes them through unchanged (SQLite's turns both into text).
+PLAIN_FIELDS_POSTGRESQL = {models.DateField, models.DecimalField}
+
+
+def _plain(field: models.Field, vendor: str) -> bool:
+    if type(field) in PLAIN_FIELDS:
+        return True
+    stamped = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    return vendor == "postgresql" and type(field) in PLAIN_FIELDS_POSTGRESQL and not stamped
+
+
+@functools.cache
+def _insert_fields(
+    model: type[models.Model], with_ids: bool = False, vendor: str = ""
+) -> list[tuple[models.Field, bool]]:
     """(field, whether its value is plain) of the columns an INSERT writes."""
     return [
-        (field, type(field) in PLAIN_FIELDS)
-        for field in model._meta.concrete_fields
-        if with_ids or not field.primary_key
+        (field, _plain(field, vendor)) for field in model._meta.concrete_fields if with_ids or not field.primary_key
     ]
+
+
+def instance_new(model: type[models.Model], /, **values) -> models.Model:
+    """A new (unsaved) instance with these field values (by attname), its other fields at their defaults: built
+    positionally, as `from_db` builds one — Model.__init__ with keywords cost a money posting ~130 function calls
+    an instance. For `instances_insert`."""
+    args = [values.pop(name) if name in values else default(field) for name, field, default in _new_fields(model)]
+    if values:
+        raise TypeError(f"{model.__name__} has no field {', '.join(values)}")
+    return model(*args)
+
+
+@functools.cache
+def _new_fields(model: type[models.Model]) -> list[tuple]:
+    """(attname, field, default) of every concrete field; `default(field)` gives the field's default."""
+    return [(f.attname, f, _default_of(f)) for f in model._meta.concrete_fields]
+
+
+def _default_of(field: models.Field):
+    if callable(field.default):
+        return models.Field.get_default
+    return functools.partial(_constant, field.get_default())  # a constant: computed once
+
+
+def _constant(value, _field):
+    return value
 
 
 @functools.cache

@@ -33,6 +33,7 @@ from puhui.core.errors import ApiError
 from puhui.core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
+HEADER_META_KEY = "HTTP_IDEMPOTENCY_KEY"
 
 
 def request_fingerprint(request, payload: dict) -> str:
@@ -41,7 +42,7 @@ def request_fingerprint(request, payload: dict) -> str:
 
 
 def idempotency_key(request) -> str:
-    key = request.headers.get(HEADER, "")
+    key = request.META.get(HEADER_META_KEY, "")  # request.headers would build a dictionary of every header
     if not 1 <= len(key) <= 64 or not key.isprintable():
         raise ApiError(400, "idempotency_key_required", _("Send an Idempotency-Key header of 1 to 64 characters."))
     return key

@@ -4,7 +4,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from puhui.core.bulk import instances_insert
+from puhui.core.bulk import instance_new, instances_insert
 from puhui.credit import posting
 from puhui.credit.models import Account, Journal
 
@@ -36,7 +36,8 @@ def journal_post(
     legs = [leg for leg in legs if leg.amount_fen]
     if not legs or sum(leg.amount_fen for leg in legs) != 0:
         raise UnbalancedJournal([(leg.account, leg.amount_fen) for leg in legs])
-    journal = Journal(
+    journal = instance_new(
+        Journal,
         kind=kind,
         business_date=business_date,
         line_id=_pk(line),

@@ -8,13 +8,14 @@ legs in one INSERT with their accounts looked up inside it.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.utils import timezone
 
-from puhui.core.bulk import first_read_done, pipelined, prepared_cursor, write_unanswered
+from puhui.core.bulk import field_values, first_read_done, pipelined, prepared_cursor, write_unanswered
 from puhui.core.models import BusinessDate
 from puhui.credit.classify import Thresholds
 from puhui.credit.models import Account, CreditLine, CreditRules, Journal, Loan
@@ -66,6 +67,10 @@ class LockedLine:
         return self.limit_fen - self.outstanding_principal_fen
 
 
+# The chart of accounts' codes (Account.Code.values builds its list anew at every read)
+ACCOUNT_CODES = tuple(Account.Code.values)
+
+
 def row_id_possible(pk: int) -> bool:
     """Whether a row could have this id (a 64-bit integer): a caller's id beyond that names no line, and SQLite
     cannot even be asked about it (the ORM answers "no such row" the same way)."""
@@ -113,7 +118,7 @@ def line_lock(line_id: int, *, reserve: tuple = (), loans: bool = False, user_id
     Inside `pipeline_allowed()` the statements are pipelined from here on (core.bulk.pipelined)."""
     if not row_id_possible(line_id):
         return None
-    codes = Account.Code.values
+    codes = ACCOUNT_CODES
     postgresql = connection.vendor == "postgresql"
     reserved = "".join(
         f", nextval(pg_get_serial_sequence('{model._meta.db_table}', '{model._meta.pk.column}'))"
@@ -203,7 +208,7 @@ def journal_insert(journal: Journal) -> bool:
     """INSERT the journal (its id set on it) — unless the chart of accounts is incomplete (False: nothing
     written), which only a test that emptied the database sees; then the caller makes the chart and retries."""
     journal.created_at = timezone.now()
-    codes = Account.Code.values
+    codes = ACCOUNT_CODES
     # INSERT … SELECT types its parameters by the SELECT, not by the columns: PostgreSQL is told them
     casts = POSTGRESQL_CASTS if connection.vendor == "postgresql" else dict.fromkeys(POSTGRESQL_CASTS, "")
     sql = JOURNAL_INSERT.format(codes=", ".join(["%s"] * len(codes)), count=len(codes), **casts)
@@ -278,12 +283,15 @@ def loans_read(cursor, line_id: int) -> list[Loan]:
 LOAN_MODEL_FIELDS = [f.attname for f in Loan._meta.concrete_fields if f.attname in {*LOAN_DUE_COLUMNS, "line_id"}]
 
 
-def loan_update(loan: Loan, fields: list[str]) -> None:
+def loan_update(loan: Loan, fields: tuple[str, ...]) -> None:
     """UPDATE those fields of the loan (values prepared by their model fields)."""
-    model_fields = [Loan._meta.get_field(name) for name in fields]
-    assignments = ", ".join(f"{field.column} = %s" for field in model_fields)
-    params = [field.get_db_prep_save(getattr(loan, field.attname), connection) for field in model_fields]
-    write_unanswered(f"UPDATE credit_loan SET {assignments} WHERE id = %s", [*params, loan.pk])  # noqa: S608
+    write_unanswered(_loan_update_sql(fields), [*field_values(loan, fields), loan.pk])
+
+
+@functools.cache
+def _loan_update_sql(fields: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{Loan._meta.get_field(name).column} = %s" for name in fields)
+    return f"UPDATE credit_loan SET {assignments} WHERE id = %s"  # noqa: S608 — column names from the model
 
 
 def line_thaw(line_id: int) -> None:

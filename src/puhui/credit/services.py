@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from puhui.core.audit import audit_changed, audit_created, audit_write, set_actor
-from puhui.core.bulk import instances_insert, pipeline_paused, pipelined
+from puhui.core.bulk import instance_new, instances_insert, pipeline_paused, pipelined
 from puhui.core.idempotency import posting_atomic
 from puhui.core.selectors import business_date_for_posting
 from puhui.credit import allocation, classify, interest, posting
@@ -105,7 +105,8 @@ def line_drawdown(*, user, line_id: int, amount_fen: int, channel: str, purpose:
     today = line.today
     _drawable(line, today, amount_fen)
     pipelined()
-    loan = Loan(
+    loan = instance_new(
+        Loan,
         id=line.reserved_ids.get(Loan),
         line_id=line.id,
         principal_fen=amount_fen,
@@ -201,7 +202,7 @@ def line_repayment_post(*, user, line_id: int, amount_fen: int, channel: str, vi
     for part in split.per_loan:
         loan = loans[part.loan_id]
         paid = _buckets_paid(loan, part)
-        parts.append(RepaymentPart(loan_id=loan.pk, interest_due_since=loan.interest_due_since, **paid))
+        parts.append(instance_new(RepaymentPart, loan_id=loan.pk, interest_due_since=loan.interest_due_since, **paid))
         audit.append(_loan_pay(loan, paid, today, thresholds))
         legs.append(LegSpec(Account.Code.LOAN_PRINCIPAL, -part.principal_fen, part.loan_id))
         legs.append(LegSpec(Account.Code.INTEREST_RECEIVABLE, -(part.total_fen - part.principal_fen), part.loan_id))
@@ -215,7 +216,8 @@ def line_repayment_post(*, user, line_id: int, amount_fen: int, channel: str, vi
         legs=legs,
         journal_id=line.reserved_ids.get(Journal),
     )
-    repayment = Repayment(
+    repayment = instance_new(
+        Repayment,
         id=line.reserved_ids.get(Repayment),
         journal_id=journal.pk,
         line_id=line.id,
@@ -225,7 +227,7 @@ def line_repayment_post(*, user, line_id: int, amount_fen: int, channel: str, vi
     )
     instances_insert([repayment])
     for part in parts:
-        part.repayment = repayment
+        part.repayment_id = repayment.pk
     instances_insert(parts, returning=False)
     audit.append(audit_created(repayment))
     if line.status == CreditLine.Status.FROZEN and line.frozen_by_eod and not any(loan.dpd for loan in loans.values()):
@@ -239,7 +241,7 @@ def line_repayment_post(*, user, line_id: int, amount_fen: int, channel: str, vi
 
 
 REPAYMENT_BUCKETS = ("penalty_due_fen", "penalty_accrued_fen", "interest_due_fen", "interest_accrued_fen")
-LOAN_PAID_FIELDS = [*REPAYMENT_BUCKETS, "outstanding_principal_fen", "interest_due_since", "dpd", "classification"]
+LOAN_PAID_FIELDS = (*REPAYMENT_BUCKETS, "outstanding_principal_fen", "interest_due_since", "dpd", "classification")
 
 
 def _loan_pay(loan: Loan, paid: dict[str, int], today: datetime.date, thresholds: classify.Thresholds):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from puhui.core.errors import ApiError
-from puhui.core.idempotency import HEADER, run_once
+from puhui.core.idempotency import HEADER_META_KEY, run_once
 from puhui.core.ids import fen_to_yuan_str
 from puhui.core.selectors import business_date_current
 from puhui.credit import selectors, services
@@ -163,7 +163,7 @@ def _service_post(user, entry: dict) -> int:
 
 def _post_once(request, token: str, entry: dict) -> int:
     """Post once per token: two taps that both passed the session check meet at the unique key."""
-    keyed = SimpleNamespace(headers={HEADER: f"web-{token}"}, method="POST", path=request.path, user=request.user)
+    keyed = SimpleNamespace(META={HEADER_META_KEY: f"web-{token}"}, method="POST", path=request.path, user=request.user)
     _status, body = run_once(keyed, entry, lambda: (201, {"journal_id": _service_post(request.user, entry)}))
     return body["journal_id"]
 

@@ -14,12 +14,16 @@ class ChosenLanguageMiddleware:
         self.supported = {code for code, _ in settings.LANGUAGES}
 
     def __call__(self, request):
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        # without a Cookie header (an API client, as a rule) there is no cookie to parse
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) if "HTTP_COOKIE" in request.META else None
         language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
         translation.activate(language)
-        request.LANGUAGE_CODE = translation.get_language()
+        request.LANGUAGE_CODE = language
         response = self.get_response(request)
-        patch_vary_headers(response, ("Cookie",))
+        if "Vary" in response.headers:
+            patch_vary_headers(response, ("Cookie",))
+        else:
+            response.headers["Vary"] = "Cookie"
         response.headers.setdefault("Content-Language", language)
         return response
 
@@ -34,7 +38,8 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if "\x00" in request.path or _has_nul(request.GET) or _body_has_nul(request):
+        query = request.META.get("QUERY_STRING")
+        if "\x00" in request.path or (query and _has_nul(request.GET)) or _body_has_nul(request):
             return bad_input_response(request)
         return self.get_response(request)
 
