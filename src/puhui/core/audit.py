@@ -11,10 +11,9 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from django.utils import timezone
 
-from puhui.core.bulk import rows_insert
+from puhui.core.bulk import current_db, rows_insert
 
 # Who and from where, for every audit record written while a request or a service runs. auditlog's own
 # middleware and set_actor connect a signal receiver per context and disconnect it after: a cost on every
@@ -198,7 +197,7 @@ def audit_write(actor, records: list[AuditRecord]) -> None:
         context.get("remote_addr"),  # text: the INSERT casts it (core.bulk.rows_insert)
         context.get("remote_port"),
         get_cid(),
-        connection.ops.adapt_datetimefield_value(timezone.now()),
+        current_db().ops.adapt_datetimefield_value(timezone.now()),
     )
     rows = [
         (r.content_type_id, r.object_pk, r.object_id, r.object_repr, r.action, json.dumps(r.changes), *stamp)

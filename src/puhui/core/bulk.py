@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple]) -> None:
@@ -117,7 +118,7 @@ def prepared_cursor(slot: int = 0, *, numbered: bool = False):
     Elsewhere (SQLite) an ordinary cursor. Wrapped like Django's own, so execute wrappers (tests' fault
     injection) still apply. A `numbered` cursor takes PostgreSQL's own placeholders ($1, $2, …) and the
     driver does not parse the statement (a slot is always one kind or the other)."""
-    db = connections[DEFAULT_DB_ALIAS]
+    db = current_db()
     if db.vendor != "postgresql":
         return db.cursor()
     if db.connection is None or not db.health_check_done:  # else both would find nothing to do (a posting asks
@@ -160,7 +161,7 @@ def instances_insert(instances: Sequence[models.Model], *, returning: bool = Tru
     (`write_unanswered`)."""
     if not instances:
         return
-    db = connections[DEFAULT_DB_ALIAS]
+    db = current_db()
     model = type(instances[0])
     with_ids = instances[0].pk is not None
     fields = _insert_fields(model, with_ids, db.vendor)
@@ -189,7 +190,7 @@ def rows_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence
     value is its JSON text, an IP address field's its text, a date-time the backend's adapted value."""
     if not rows:
         return
-    vendor = connections[DEFAULT_DB_ALIAS].vendor
+    vendor = current_db().vendor
     write_unanswered(_rows_insert_sql(model, tuple(fields), len(rows), vendor), [v for row in rows for v in row])
 
 
@@ -226,7 +227,7 @@ PLAIN_FIELDS = {
 def field_values(instance: models.Model, names: tuple[str, ...]) -> list:
     """The named fields' values of `instance` as an UPDATE writes them (no `pre_save`): plain values as they are
     (PLAIN_FIELDS), the others prepared by their fields."""
-    db = connections[DEFAULT_DB_ALIAS]
+    db = current_db()
     return [
         getattr(instance, field.attname) if plain else field.get_db_prep_save(getattr(instance, field.attname), db)
         for field, plain in _named_fields(type(instance), names)
@@ -293,9 +294,18 @@ def _insert_sql(model: type[models.Model], rows: int, vendor: str, with_ids: boo
     return _rows_insert_sql(model, names, rows, vendor) + returning
 
 
+def current_db():
+    """The default database's wrapper: inside a `pipeline_allowed()` block the block's own, looked up once —
+    Django's lookup (a thread-critical asgiref Local, which raises and catches an exception in a sync thread)
+    ran some thirty times a money request."""
+    scope = _pipeline_scope.get()
+    return connections[DEFAULT_DB_ALIAS] if scope is None else scope.db
+
+
 @dataclass
 class _PipelineScope:
     commit: bool
+    db: BaseDatabaseWrapper  # the default database's wrapper (the block runs in one thread)
     running: ExitStack | None = None  # the pipeline while it runs (with Django's error wrapping around it)
     own_begin: bool = False  # the block sent its BEGIN itself (see `pipelined()`)
     at_first_read: list = field(default_factory=list)  # checks waiting for the block's first read (see below)
@@ -313,7 +323,7 @@ def pipeline_allowed(*, commit: bool = False):
     outermost transaction: nothing but a successful end of the block may follow). Errors surface at the next
     read, the COMMIT or the end of the block, as Django's database errors. Elsewhere (SQLite) the block runs as
     it is."""
-    scope = _PipelineScope(commit)
+    scope = _PipelineScope(commit, connections[DEFAULT_DB_ALIAS])
     token = _pipeline_scope.set(scope)
     try:
         yield
@@ -352,7 +362,7 @@ def pipelined() -> None:
     money request). For that the driver is in autocommit mode until the block ends — Django's transaction
     state does not change; the block's COMMIT (or ROLLBACK) ends the transaction it began."""
     scope = _pipeline_scope.get()
-    db = connections[DEFAULT_DB_ALIAS]
+    db = current_db()
     if scope is None or scope.running is not None or db.vendor != "postgresql":
         return
     db.ensure_connection()
@@ -385,7 +395,7 @@ def _own_transaction_ended(scope: _PipelineScope, *, commit: bool) -> None:
     if not scope.own_begin:
         return
     scope.own_begin = False
-    db = connections[DEFAULT_DB_ALIAS]
+    db = current_db()
     driver = db.connection
     if driver is None or driver.closed or driver.broken:
         return  # Django's atomic block finds the connection unusable and drops it

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from puhui.core.bulk import (
     check_at_first_read,
+    current_db,
     first_read_done,
     pipeline_allowed,
     pipelined,
@@ -73,7 +74,7 @@ def run_once(request, payload: dict, action: Callable[[], tuple[int, dict]]) -> 
             finally:
                 _joined.reset(token)
             first_read_done()  # an action that read nothing before writing: its writes are undone if need be
-            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            now = current_db().ops.adapt_datetimefield_value(timezone.now())
             record = (key, request.user.pk, fingerprint, IdempotencyKey.State.DONE.value, status, json.dumps(body), now)
             rows_insert(IdempotencyKey, KEY_FIELDS, [record])  # the key's record, written with its posting
     except _KeyUsed as used:
@@ -106,7 +107,7 @@ def _key_check(key: str):
     another transaction). On PostgreSQL the question is sent now, pipelined: the answer comes back with the
     posting's first read (the line's, credit.posting.line_lock), one round trip for both. A replayed or refused
     request will have locked its line meanwhile — undone with its transaction."""
-    if connection.vendor != "postgresql":
+    if current_db().vendor != "postgresql":
 
         def check_now() -> None:
             earlier = IdempotencyKey.objects.filter(key=key).first()

@@ -5,7 +5,7 @@ import functools
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from puhui.core.bulk import prepared_cursor
@@ -51,13 +51,14 @@ def api_token_user(raw_token: str):
     from puhui.core.tokens import token_hash
 
     user_model = get_user_model()
-    params = [token_hash(raw_token), connection.ops.adapt_datetimefield_value(timezone.now())]
-    if connection.vendor == "postgresql":  # a prepared statement; PostgreSQL answers in the fields' own types
+    db = connections[DEFAULT_DB_ALIAS]
+    params = [token_hash(raw_token), db.ops.adapt_datetimefield_value(timezone.now())]
+    if db.vendor == "postgresql":  # a prepared statement; PostgreSQL answers in the fields' own types
         with prepared_cursor() as cursor:
             cursor.execute(_token_user_sql(), params)
             rows = cursor.fetchall()
         fields = [f.attname for f in user_model._meta.concrete_fields]
-        users = [user_model.from_db(connection.alias, fields, row[: len(fields)]) for row in rows[:1]]
+        users = [user_model.from_db(DEFAULT_DB_ALIAS, fields, row[: len(fields)]) for row in rows[:1]]
         user_rows = [(row[-2], row[-1]) for row in rows]
     else:  # SQLite answers text for dates: raw() converts the columns as the fields would
         users = list(user_model.objects.raw(_token_user_sql(), params))
@@ -68,7 +69,7 @@ def api_token_user(raw_token: str):
     # role_codes is a cached_property: filled from this query instead of a query of its own
     user.__dict__["role_codes"] = frozenset(name for _, name in user_rows if name in roles.ALL_ROLES)
     token_id = user_rows[0][0]
-    token = ApiToken.from_db(connection.alias, ["id", "user_id"], [token_id, user.pk])
+    token = ApiToken.from_db(DEFAULT_DB_ALIAS, ["id", "user_id"], [token_id, user.pk])
     token.user = user
     return token
 

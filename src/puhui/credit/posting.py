@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.utils import timezone
 
-from puhui.core.bulk import field_values, first_read_done, pipelined, prepared_cursor, write_unanswered
+from puhui.core.bulk import current_db, field_values, first_read_done, pipelined, prepared_cursor, write_unanswered
 from puhui.core.models import BusinessDate
 from puhui.credit.classify import Thresholds
 from puhui.credit.models import Account, CreditLine, CreditRules, Journal, Loan
@@ -119,7 +119,7 @@ def line_lock(line_id: int, *, reserve: tuple = (), loans: bool = False, user_id
     if not row_id_possible(line_id):
         return None
     codes = ACCOUNT_CODES
-    postgresql = connection.vendor == "postgresql"
+    postgresql = current_db().vendor == "postgresql"
     reserved = "".join(
         f", nextval(pg_get_serial_sequence('{model._meta.db_table}', '{model._meta.pk.column}'))"
         for model in (reserve if postgresql else ())
