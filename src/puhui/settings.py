@@ -122,6 +122,14 @@ def _database_config() -> dict:
             # transaction mode in front of PostgreSQL would need this off (PUHUI_DB_PREPARE_THRESHOLD=off).
             threshold = os.environ.get("PUHUI_DB_PREPARE_THRESHOLD", "5")
             config.setdefault("OPTIONS", {})["prepare_threshold"] = None if threshold == "off" else int(threshold)
+            # Those prepared statements are lookups by key, for which the generic plan is the plan: PostgreSQL
+            # would plan each five times per connection, and again whenever an ANALYZE of a hot table (a line
+            # is updated by every posting) invalidates it, before settling on the generic one. Django's own
+            # statements are not prepared and plan as before. "auto" is PostgreSQL's default.
+            plan_cache_mode = os.environ.get("PUHUI_DB_PLAN_CACHE_MODE", "force_generic_plan")
+            options = config["OPTIONS"].get("options", "")  # the URL's own (?options=…) come first
+            if plan_cache_mode != "auto" and "plan_cache_mode" not in options:
+                config["OPTIONS"]["options"] = f"{options} -c plan_cache_mode={plan_cache_mode}".strip()
         if config["ENGINE"] == "django.db.backends.sqlite3":
             config["OPTIONS"] = _SQLITE_OPTIONS
         return config
