@@ -226,17 +226,17 @@ PLAIN_FIELDS = {
 
 def field_values(instance: models.Model, names: tuple[str, ...]) -> list:
     """The named fields' values of `instance` as an UPDATE writes them (no `pre_save`): plain values as they are
-    (PLAIN_FIELDS), the others prepared by their fields."""
+    (`_plain`, as for an INSERT), the others prepared by their fields."""
     db = current_db()
     return [
         getattr(instance, field.attname) if plain else field.get_db_prep_save(getattr(instance, field.attname), db)
-        for field, plain in _named_fields(type(instance), names)
+        for field, plain in _named_fields(type(instance), names, db.vendor)
     ]
 
 
 @functools.cache
-def _named_fields(model: type[models.Model], names: tuple[str, ...]) -> list[tuple[models.Field, bool]]:
-    return [(field, type(field) in PLAIN_FIELDS) for field in map(model._meta.get_field, names)]
+def _named_fields(model: type[models.Model], names: tuple[str, ...], vendor: str) -> list[tuple[models.Field, bool]]:
+    return [(field, _plain(field, vendor)) for field in map(model._meta.get_field, names)]
 
 
 # On PostgreSQL also a date (not stamped by auto_now) and a decimal go as they are: psycopg adapts them, and
@@ -289,7 +289,7 @@ def _constant(value, _field):
 
 @functools.cache
 def _insert_sql(model: type[models.Model], rows: int, vendor: str, with_ids: bool, fetch: bool) -> str:
-    names = tuple(field.name for field, _plain in _insert_fields(model, with_ids))
+    names = tuple(field.name for field, _ in _insert_fields(model, with_ids, vendor))
     returning = f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}" if fetch else ""
     return _rows_insert_sql(model, names, rows, vendor) + returning
 
