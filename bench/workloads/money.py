@@ -120,13 +120,18 @@ def free_port() -> int:
 
 
 def gunicorn_argv(port: int, error_log: Path) -> list[str]:
-    # gthread even with one thread: it keeps connections alive (sync workers close each one after the answer).
+    # A worker that keeps connections alive (sync workers close each one after the answer): with one thread,
+    # puhui's KeepAliveWorker — gthread's event loop handling each request in its own thread (core/serving.py).
     # --reuse-port: a listening socket per worker, the kernel spreads new connections over them. On one shared
     # socket the first worker awake accepted them all (16 kept-alive connections on one worker of two, often).
-    options = f"--bind 127.0.0.1:{port} --reuse-port --worker-class gthread --workers {GUNICORN_WORKERS}"
+    options = f"--bind 127.0.0.1:{port} --reuse-port --worker-class {worker_class()} --workers {GUNICORN_WORKERS}"
     options += f" --threads {GUNICORN_THREADS} --keep-alive 30 --graceful-timeout 5 --log-level warning"
     app = [sys.executable, "-m", "gunicorn", "puhui.wsgi:application"]
     return [*app, *options.split(), "--error-logfile", str(error_log)]
+
+
+def worker_class() -> str:
+    return "puhui.core.serving.KeepAliveWorker" if GUNICORN_THREADS == 1 else "gthread"
 
 
 @contextmanager
@@ -384,6 +389,7 @@ def load_figures(tally: Tally) -> dict:
         "clients": CLIENTS,
         "workers": GUNICORN_WORKERS,
         "threads": GUNICORN_THREADS,
+        "worker_class": worker_class(),
         "warmup_seconds": WARMUP_SECONDS,
         **cpu_figures(tally.cpu, len(measured)),
     }
