@@ -6,6 +6,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from puhui.core.bulk import (
+    PQTRANS_IDLE,
     _writes_together_sql,
     pipeline_allowed,
     pipeline_paused,
@@ -135,3 +136,9 @@ def test_outside_a_committing_pipelined_block_a_write_runs_at_once(scratch, stat
         assert count_now() == 3
     assert [n for n, _ in kept()] == [1, 2, 3]
     assert len([sql for sql in statements if sql.startswith("INSERT")]) == 3
+
+
+def test_the_idle_transaction_status_is_libpqs():
+    from psycopg.pq import TransactionStatus
+
+    assert PQTRANS_IDLE == TransactionStatus.IDLE

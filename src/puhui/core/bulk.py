@@ -437,9 +437,10 @@ def _refusal_at_sync(driver, error: Exception) -> Exception:
 
 
 def _driver_idle(driver) -> bool:
-    from psycopg.pq import TransactionStatus
+    return driver.pgconn.transaction_status == PQTRANS_IDLE
 
-    return driver.info.transaction_status == TransactionStatus.IDLE
+
+PQTRANS_IDLE = 0  # libpq's transaction status of a connection idle outside a transaction (psycopg.pq.TransactionStatus)
 
 
 def _own_transaction_ended(scope: _PipelineScope, *, commit: bool) -> None:
