@@ -9,7 +9,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -464,11 +464,10 @@ def _own_transaction_ended(scope: _PipelineScope, *, commit: bool) -> None:
 def _implicit_transaction_undone() -> None:
     """A pipelined ROLLBACK: the pipeline's Sync would otherwise commit the writes of a failed block's implicit
     transaction (PostgreSQL rolls it back, with a warning that no transaction block is in progress)."""
-    try:
-        with prepared_cursor() as cursor:
-            cursor.execute("ROLLBACK")
-    except Exception:  # noqa: S110 — an earlier statement failed: the pipeline is aborted, and its Sync rolls
-        pass  # the transaction back; or the connection is broken and nothing commits
+    # An error in sending it means an earlier statement failed — the pipeline is aborted and its Sync rolls the
+    # transaction back — or the connection is broken, and nothing commits: nothing more to do either way.
+    with suppress(Exception), prepared_cursor() as cursor:
+        cursor.execute("ROLLBACK")
 
 
 def _pipeline_ended(scope: _PipelineScope) -> None:
