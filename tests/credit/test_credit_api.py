@@ -153,6 +153,14 @@ def test_scope(world, line, api_client):
 
     stranger = make_user("farmer2", roles.FARMER)
     assert api_client(stranger).get("/api/v1/credit-lines").json() == []
+    by_village = "/api/v1/credit-lines?village={}".format
+    manager, head_office = api_client(world.users[roles.ACCOUNT_MANAGER]), api_client(world.users[roles.HEAD_OFFICE])
+    assert [x["id"] for x in manager.get(by_village(world.village_mine.code)).json()] == [line.pk]
+    for village in (world.village_other, world.village_out):  # another manager's grid; another township
+        assert_error_shape(manager.get(by_village(village.code)), 404, "not_found")  # as /villages?township=
+        assert head_office.get(by_village(village.code)).json() == []  # in the head office's scope: no lines there
+    assert_error_shape(head_office.get(by_village("330781999999")), 404, "not_found")  # no such village
+    assert api_client(world.users[roles.FARMER]).get(by_village(world.village_out.code)).json() == []  # own lines only
     assert_error_shape(api_client(stranger).get(f"/api/v1/credit-lines/{line.pk}"), 404)
     assert_error_shape(api_client(world.users[roles.ACCOUNT_MANAGER]).get("/api/v1/ledger/trial-balance"), 403)
 

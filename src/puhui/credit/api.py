@@ -16,6 +16,7 @@ from puhui.credit import selectors, services
 from puhui.credit.errors import CreditRefused
 from puhui.credit.models import CreditLine, Loan
 from puhui.org import roles
+from puhui.org import selectors as org_selectors
 
 router = Router(tags=["credit"])
 
@@ -153,8 +154,11 @@ def _reader(request) -> None:
 
 @router.get("/credit-lines", response={200: list[LineOut], **ERRORS})
 def credit_lines(request, filters: Query[LineFilter]):
-    """Lines in your scope (a farmer: own household's), by status and village."""
+    """Lines in your scope (a farmer: own household's), by status and village — for staff a village outside their
+    scope is not found (404), as `GET /villages?township=` answers for a township."""
     _reader(request)
+    if filters.village is not None and request.user.is_bank_staff:
+        org_selectors.village_get(user=request.user, code=filters.village)
     status = filters.status.value if filters.status else None
     return [
         line_out(line) for line in selectors.line_list(user=request.user, status=status, village_code=filters.village)
