@@ -103,3 +103,15 @@ def test_the_worker_stops_gracefully(server):
         assert answers(sock, 1)[0].startswith("/before-stop")
     master.send_signal(signal.SIGTERM)
     assert master.wait(15) == 0
+
+
+def test_http2_is_refused_at_start():
+    from gunicorn.config import Config
+
+    from puhui.core.serving import KeepAliveWorker
+
+    config = Config()
+    KeepAliveWorker.check_config(config, log=None)  # the default, HTTP/1.1
+    config.set("http_protocols", "h2,h1")
+    with pytest.raises(RuntimeError, match="HTTP/1.1 only"):
+        KeepAliveWorker.check_config(config, log=None)

@@ -17,6 +17,13 @@ from gunicorn.workers.gthread import _DEFER, ThreadWorker
 
 
 class KeepAliveWorker(ThreadWorker):
+    @classmethod
+    def check_config(cls, cfg, log) -> None:
+        """HTTP/1.1 only: an HTTP/2 connection is served until it closes, which here would hold the worker."""
+        super().check_config(cfg, log)
+        if "h2" in cfg.http_protocols:
+            raise RuntimeError("KeepAliveWorker serves HTTP/1.1 only: leave --http-protocols at h1 (its default)")
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.ready_conns = deque()  # connections with a request to handle, in the order they became ready
