@@ -11,7 +11,6 @@ handles a connection whose request has arrived right there, one request at a tim
 """
 
 from collections import deque
-from concurrent.futures import Future
 
 from gunicorn.workers.gthread import _DEFER, ThreadWorker
 
@@ -47,17 +46,28 @@ class KeepAliveWorker(ThreadWorker):
         if not conn.initialized and not conn.data_ready:
             # A new connection: to the poller until its first bytes arrive (gthread's pool thread would wait up
             # to five seconds for them; here that would hold every other connection of the worker).
-            self.finish_request(conn, _done(_DEFER))
+            self.finish_request(conn, _Outcome(_DEFER))
             return
-        handled = Future()
         try:
-            handled.set_result(self.handle(conn))
+            handled = _Outcome(self.handle(conn))
         except Exception as exc:  # as in gthread, where the pool's future holds it: the connection is closed
-            handled.set_exception(exc)
+            handled = _Outcome(error=exc)
         self.finish_request(conn, handled)
 
 
-def _done(result) -> Future:
-    future = Future()
-    future.set_result(result)
-    return future
+class _Outcome:
+    """What `finish_request` reads of a handled request (gthread passes its pool's future): the result, or the
+    error it raises. A Future would make a lock and a condition for every request."""
+
+    __slots__ = ("error", "value")
+
+    def __init__(self, value=None, error: Exception | None = None) -> None:
+        self.value, self.error = value, error
+
+    def cancelled(self) -> bool:
+        return False
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        return self.value
