@@ -6,6 +6,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from puhui.core.bulk import (
+    PQTRANS_IDLE,
     _writes_together_sql,
     pipeline_allowed,
     pipeline_paused,
@@ -69,7 +70,7 @@ def test_the_sql_of_writes_together():
 
 @postgresql
 @pytest.mark.django_db(transaction=True)
-def test_writes_held_go_out_as_one_statement_before_the_commit(scratch, statements):
+def test_writes_held_go_out_as_one_statement_at_the_end_of_the_block(scratch, statements):
     with transaction.atomic(), pipeline_allowed(commit=True):
         pipelined()
         insert(1, "一")
@@ -80,7 +81,8 @@ def test_writes_held_go_out_as_one_statement_before_the_commit(scratch, statemen
     writes = [sql for sql in statements if SCRATCH in sql]
     assert len(writes) == 2, writes  # the four writes in one statement, then the test's read
     assert writes[0].startswith("WITH w0 AS (INSERT") and writes[0].count("$") == 8
-    assert statements[statements.index(writes[0]) + 1] == "COMMIT"
+    # the block's one write, then the deferred checks; neither BEGIN nor COMMIT (the pipeline's Sync commits)
+    assert statements == [writes[0], "SELECT puhui_deferred_checks()", writes[1]]
 
 
 @postgresql
@@ -135,3 +137,9 @@ def test_outside_a_committing_pipelined_block_a_write_runs_at_once(scratch, stat
         assert count_now() == 3
     assert [n for n, _ in kept()] == [1, 2, 3]
     assert len([sql for sql in statements if sql.startswith("INSERT")]) == 3
+
+
+def test_the_idle_transaction_status_is_libpqs():
+    from psycopg.pq import TransactionStatus
+
+    assert PQTRANS_IDLE == TransactionStatus.IDLE

@@ -9,7 +9,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -306,8 +306,10 @@ def current_db():
 class _PipelineScope:
     commit: bool
     db: BaseDatabaseWrapper  # the default database's wrapper (the block runs in one thread)
-    running: ExitStack | None = None  # the pipeline while it runs (with Django's error wrapping around it)
-    own_begin: bool = False  # the block sent its BEGIN itself (see `pipelined()`)
+    running: "_RunningPipeline | None" = None  # the pipeline while it runs
+    own_transaction: bool = False  # the block ends the transaction itself, the driver in autocommit (`pipelined()`)
+    implicit: bool = False  # that transaction is still the pipeline's implicit one: no BEGIN sent
+    wrote: bool = False  # a statement that may write went out in the implicit transaction
     at_first_read: list = field(default_factory=list)  # checks waiting for the block's first read (see below)
     held: list = field(default_factory=list)  # (sql, params) of writes held to go out together (write_unanswered)
 
@@ -319,32 +321,43 @@ _pipeline_scope: ContextVar[_PipelineScope | None] = ContextVar("pipeline_scope"
 def pipeline_allowed(*, commit: bool = False):
     """A transaction whose statements may be pipelined (PostgreSQL's pipeline mode), from `pipelined()` on:
     each statement goes out at once and only a read waits, for the answers of everything sent before it — so
-    a money posting's first reads travel together, and its writes with the COMMIT when `commit` (the caller's
-    outermost transaction: nothing but a successful end of the block may follow). Errors surface at the next
-    read, the COMMIT or the end of the block, as Django's database errors. Elsewhere (SQLite) the block runs as
-    it is."""
+    a money posting's first reads travel together, and its writes with the end of the transaction when `commit`
+    (the caller's outermost transaction: nothing but a successful end of the block may follow). Errors surface
+    at the next read or at the end of the block, as Django's database errors. Elsewhere (SQLite) the block runs
+    as it is."""
     scope = _PipelineScope(commit, connections[DEFAULT_DB_ALIAS])
     token = _pipeline_scope.set(scope)
     try:
         yield
         if commit and scope.running is not None:
-            # COMMIT as one more pipelined statement: it travels with the writes, and ending the pipeline (below)
-            # is the one round trip that waits for them all. psycopg's commit() would wait once, and ending
-            # the pipeline once more. Django's own commit at the end of its atomic block finds nothing to do.
-            with prepared_cursor() as cursor:
-                cursor.execute("COMMIT")
+            if scope.implicit:
+                # The pipeline's Sync, when it ends (below), commits the implicit transaction: the writes held
+                # go out now, then the deferred checks, and that one round trip waits for them and the commit.
+                if scope.held:
+                    _held_writes_sent(scope)
+                if scope.wrote:
+                    _deferred_checks_run()
+            else:
+                # COMMIT as one more pipelined statement (the block's transaction became an explicit one, or
+                # was begun before the block): it travels with the writes, and ending the pipeline (below) is
+                # the one round trip that waits for them all. Django's own commit finds nothing left to do.
+                with prepared_cursor() as cursor:
+                    cursor.execute("COMMIT")
     except BaseException as exc:
         running, scope.running = scope.running, None
         scope.held.clear()  # never sent: the transaction is rolled back
         try:
-            if running is None or not running.__exit__(type(exc), exc, exc.__traceback__):
-                raise
+            if running is not None:
+                if scope.implicit and scope.wrote:
+                    _implicit_transaction_undone()
+                running.leave(exc)
+            raise
         finally:
             _own_transaction_ended(scope, commit=False)
     else:
         try:
-            pipeline_paused()
-        except BaseException:  # the COMMIT was refused (a deferred constraint): the transaction is over
+            _pipeline_ended(scope)
+        except BaseException:  # the commit was refused (a deferred constraint): the transaction is over
             _own_transaction_ended(scope, commit=False)
             raise
         _own_transaction_ended(scope, commit=True)
@@ -357,44 +370,75 @@ def pipelined() -> None:
     pipelined. Code that catches a database error around a statement (a get-or-create) must not run
     pipelined: the error would surface later, elsewhere.
 
-    A block that commits its own transaction and has sent nothing yet sends its BEGIN too, as its first
-    pipelined statement: psycopg would send it alone and wait for its answer (one round trip of the four of a
-    money request). For that the driver is in autocommit mode until the block ends — Django's transaction
-    state does not change; the block's COMMIT (or ROLLBACK) ends the transaction it began."""
+    A block that commits its own transaction and has sent nothing yet sends neither BEGIN nor COMMIT: in
+    pipeline mode the statements up to the pipeline's Sync are one implicit transaction of PostgreSQL, which
+    the Sync commits (two statements less of a money request's six — for the driver each is as much work as a
+    posting's whole INSERT). For that the driver is in autocommit mode until the block ends — Django's
+    transaction state does not change. A pause (`pipeline_paused()`) first makes the transaction an explicit
+    one, and a failed block that sent a write rolls it back before the Sync (see `pipeline_allowed`)."""
     scope = _pipeline_scope.get()
     db = current_db()
     if scope is None or scope.running is not None or db.vendor != "postgresql":
         return
     db.ensure_connection()
     driver = db.connection
-    begin = scope.commit and not scope.own_begin and not driver.autocommit and _driver_idle(driver)
-    if begin:
+    if scope.commit and not scope.own_transaction and not driver.autocommit and _driver_idle(driver):
         driver.autocommit = True
-        scope.own_begin = True
-    running = ExitStack()
-    running.enter_context(db.wrap_database_errors)
-    running.enter_context(driver.pipeline())
-    if scope.commit:
-        running.enter_context(db.execute_wrapper(functools.partial(_held_writes_first, scope)))
-    scope.running = running
-    if begin:
-        with prepared_cursor() as cursor:
-            cursor.execute("BEGIN")
+        scope.own_transaction = scope.implicit = True
+    wrapper = functools.partial(_statement_sent, scope) if scope.commit else None
+    scope.running = _RunningPipeline(db, driver, wrapper)
+
+
+class _RunningPipeline:
+    """A block's pipeline while it runs: psycopg's pipeline inside Django's error wrapping, with the block's execute
+    wrapper (if any) on top — what a contextlib.ExitStack of the three did, at a third of its function calls (it
+    ran on every money request)."""
+
+    def __init__(self, db: BaseDatabaseWrapper, driver, wrapper=None) -> None:
+        self.db, self.driver, self.wrapper = db, driver, wrapper
+        self.pipeline = driver.pipeline()
+        with db.wrap_database_errors:
+            self.pipeline.__enter__()
+        if wrapper is not None:
+            db.execute_wrappers.append(wrapper)
+
+    def leave(self, exc: BaseException | None = None) -> None:
+        """Leave the pipeline: its Sync, one round trip for every answer still awaited, whose errors are raised
+        as Django's. After a failed block (`exc`) psycopg logs its own errors in leaving instead."""
+        if self.wrapper is not None:
+            self.db.execute_wrappers.pop()
+        with self.db.wrap_database_errors:
+            if exc is None:
+                self.pipeline.__exit__(None, None, None)
+            else:
+                self.pipeline.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def _deferred_checks_run() -> None:
+    """The deferred constraints (foreign keys, the ledger's balance) checked now, as one more pipelined statement,
+    instead of at the commit by the pipeline's Sync: PostgreSQL's refusal then answers a statement, which psycopg
+    raises as it does any statement's error. A refusal at the Sync itself is not one psycopg can take — it left
+    the pipeline stuck ("cannot exit pipeline mode while busy") or, when the refusal and the Sync's own result
+    came in one read, failed on its result queue and lost the refusal. `SET CONSTRAINTS` in a function: sent as
+    it is, PostgreSQL warns that it runs outside a transaction block (the implicit transaction is not one)."""
+    with prepared_cursor() as cursor:
+        cursor.execute("SELECT puhui_deferred_checks()")
 
 
 def _driver_idle(driver) -> bool:
-    from psycopg.pq import TransactionStatus
+    return driver.pgconn.transaction_status == PQTRANS_IDLE
 
-    return driver.info.transaction_status == TransactionStatus.IDLE
+
+PQTRANS_IDLE = 0  # libpq's transaction status of a connection idle outside a transaction (psycopg.pq.TransactionStatus)
 
 
 def _own_transaction_ended(scope: _PipelineScope, *, commit: bool) -> None:
-    """The transaction a block began itself (`pipelined()`) ends with the block: committed if still open after
-    a successful block (its pipelined COMMIT was not sent: the pipeline had been paused), rolled back after a
-    failed one; then the driver is back out of autocommit, as Django's transaction expects."""
-    if not scope.own_begin:
+    """The transaction a block ends itself (`pipelined()`) ends with the block: committed if still open after a
+    successful block (an explicit one whose pipelined COMMIT was not sent: the pipeline had been paused), rolled
+    back after a failed one; then the driver is back out of autocommit, as Django's transaction expects."""
+    if not scope.own_transaction:
         return
-    scope.own_begin = False
+    scope.own_transaction = scope.implicit = False
     db = current_db()
     driver = db.connection
     if driver is None or driver.closed or driver.broken:
@@ -406,15 +450,39 @@ def _own_transaction_ended(scope: _PipelineScope, *, commit: bool) -> None:
         driver.autocommit = False
 
 
-def pipeline_paused() -> None:
-    """Back to one statement at a time (one round trip to end the pipeline), for a rare path that must catch a
-    database error; `pipelined()` starts it again. Writes held (`write_unanswered`) are sent first."""
-    scope = _pipeline_scope.get()
-    if scope is not None and scope.running is not None:
+def _implicit_transaction_undone() -> None:
+    """A pipelined BEGIN and ROLLBACK: the pipeline's Sync would otherwise commit the writes of a failed block's
+    implicit transaction. The BEGIN makes it an explicit one, keeping what came before it (a ROLLBACK alone
+    would undo it too, with PostgreSQL's warning that no transaction block is in progress)."""
+    # An error in sending them means an earlier statement failed — the pipeline is aborted and its Sync rolls the
+    # transaction back — or the connection is broken, and nothing commits: nothing more to do either way.
+    with suppress(Exception), prepared_cursor() as cursor:
+        cursor.execute("BEGIN")
+        cursor.execute("ROLLBACK")
+
+
+def _pipeline_ended(scope: _PipelineScope) -> None:
+    """End the pipeline (its Sync, one round trip for every answer still awaited), the writes held sent first."""
+    if scope.running is not None:
         if scope.held:
             _held_writes_sent(scope)
         running, scope.running = scope.running, None
-        running.close()
+        running.leave()
+
+
+def pipeline_paused() -> None:
+    """Back to one statement at a time (one round trip to end the pipeline), for a rare path that must catch a
+    database error; `pipelined()` starts it again. Writes held (`write_unanswered`) are sent first. The
+    pipeline's implicit transaction is made an explicit one first (a pipelined BEGIN keeps what came before it
+    in the transaction), so the Sync does not commit it."""
+    scope = _pipeline_scope.get()
+    if scope is None or scope.running is None:
+        return
+    if scope.implicit:
+        with prepared_cursor() as cursor:
+            cursor.execute("BEGIN")
+        scope.implicit = False
+    _pipeline_ended(scope)
 
 
 def write_unanswered(sql: str, params: Sequence) -> None:
@@ -434,11 +502,20 @@ def write_unanswered(sql: str, params: Sequence) -> None:
     scope.held.append((sql, params))
 
 
-def _held_writes_first(scope: _PipelineScope, execute, sql, params, many, context):
-    """The block's execute wrapper: any statement goes out after the writes held before it."""
+def _statement_sent(scope: _PipelineScope, execute, sql, params, many, context):
+    """The block's execute wrapper: any statement goes out after the writes held before it; one that is not a
+    SELECT counts as a write of the implicit transaction (a failed block rolls that back, see
+    `pipeline_allowed`)."""
     if scope.held:
         _held_writes_sent(scope)
+    if scope.implicit and not scope.wrote and not _reads_only(sql):
+        scope.wrote = True
     return execute(sql, params, many, context)
+
+
+def _reads_only(sql: str) -> bool:
+    """A SELECT (locks and sequences aside, which a rollback would not undo either) writes nothing."""
+    return sql[:6].upper() == "SELECT" or sql.lstrip()[:6].upper() == "SELECT"
 
 
 def _held_writes_sent(scope: _PipelineScope) -> None:
