@@ -395,7 +395,7 @@ class _RunningPipeline:
     ran on every money request)."""
 
     def __init__(self, db: BaseDatabaseWrapper, driver, wrapper=None) -> None:
-        self.db, self.driver, self.wrapper = db, driver, wrapper
+        self.db, self.wrapper = db, wrapper
         self.pipeline = driver.pipeline()
         with db.wrap_database_errors:
             self.pipeline.__enter__()
